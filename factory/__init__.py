@@ -1,0 +1,1 @@
+"""commerce-factory library code; `stages/` holds thin DVC entry points over it."""

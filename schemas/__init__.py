@@ -1,0 +1,1 @@
+"""Pydantic models for every record the factory reads or writes, with exported JSON Schemas."""

@@ -1,0 +1,206 @@
+"""Build data/commerce.db (DuckDB) from the typed tables in data/raw/.
+
+The raw tables are loaded as they are; two derived tables carry what prompts need:
+`orders_enriched` (one row per order) and `customer_features` (one row per customer_unique_id,
+RFM-style, as of the latest purchase in the data). A DuckDB file is not byte-stable across builds,
+so lineage uses `canonical_hashes`: a sha256 per table over its rows sorted as text.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from factory.io import atomic_path, sha256_bytes
+
+# Load order matters only for readability of `SHOW TABLES`; optional tables may be absent.
+RAW_TABLES = (
+    "customers", "sellers", "products", "category_translation", "orders",
+    "order_items", "order_payments", "order_reviews", "b2w_reviews",
+)
+OPTIONAL_TABLES = ("geolocation",)
+DERIVED_TABLES = ("orders_enriched", "customer_features")
+
+ORDERS_ENRICHED_SQL = """
+CREATE TABLE orders_enriched AS
+WITH items AS (
+    SELECT order_id, count(*)::INTEGER AS item_count, sum(price) AS items_value,
+           sum(freight_value) AS freight_value
+    FROM order_items GROUP BY order_id
+),
+main_item AS (  -- the most expensive item names the order's product, category and seller
+    SELECT order_id, product_id, seller_id FROM (
+        SELECT order_id, product_id, seller_id,
+               row_number() OVER (PARTITION BY order_id ORDER BY price DESC, order_item_id) AS rn
+        FROM order_items)
+    WHERE rn = 1
+),
+pay_by_type AS (
+    SELECT order_id, payment_type, sum(payment_value) AS value
+    FROM order_payments GROUP BY order_id, payment_type
+),
+pay AS (
+    SELECT p.order_id, p.payment_value, p.payment_installments, t.payment_type
+    FROM (SELECT order_id, sum(payment_value) AS payment_value,
+                 max(payment_installments)::INTEGER AS payment_installments
+          FROM order_payments GROUP BY order_id) p
+    JOIN (SELECT order_id, payment_type FROM (
+            SELECT order_id, payment_type,
+                   row_number() OVER (PARTITION BY order_id ORDER BY value DESC, payment_type) AS rn
+            FROM pay_by_type) WHERE rn = 1) t USING (order_id)
+),
+review AS (  -- the latest answered review of the order
+    SELECT * FROM (
+        SELECT *, row_number() OVER (
+            PARTITION BY order_id
+            ORDER BY review_answer_timestamp DESC NULLS LAST, review_creation_date DESC, review_id) AS rn
+        FROM order_reviews)
+    WHERE rn = 1
+)
+SELECT
+    o.order_id,
+    o.customer_id,
+    c.customer_unique_id,
+    c.customer_state,
+    regexp_replace(strip_accents(lower(trim(c.customer_city))), '\\s*/.*$', '') AS customer_city,
+    o.order_status,
+    o.order_purchase_timestamp AS purchase_ts,
+    o.order_approved_at AS approved_ts,
+    o.order_delivered_carrier_date AS delivered_carrier_ts,
+    o.order_delivered_customer_date AS delivered_customer_ts,
+    o.order_estimated_delivery_date AS estimated_delivery_ts,
+    strftime(o.order_purchase_timestamp, '%Y-%m') AS purchase_month,
+    coalesce(i.item_count, 0)::INTEGER AS item_count,
+    round(coalesce(i.items_value, 0), 2) AS items_value,
+    round(coalesce(i.freight_value, 0), 2) AS freight_value,
+    round(coalesce(i.items_value, 0) + coalesce(i.freight_value, 0), 2) AS total_value,
+    round(coalesce(pay.payment_value, 0), 2) AS payment_value,
+    pay.payment_type,
+    pay.payment_installments,
+    m.product_id,
+    coalesce(pr.product_category_name, 'sem_categoria') AS category_pt,
+    coalesce(tr.product_category_name_english, pr.product_category_name, 'sem_categoria') AS category_en,
+    m.seller_id,
+    s.seller_state,
+    date_diff('second', o.order_purchase_timestamp, o.order_delivered_customer_date) / 86400.0 AS delivery_days,
+    date_diff('second', o.order_purchase_timestamp, o.order_estimated_delivery_date) / 86400.0 AS estimated_days,
+    date_diff('second', o.order_estimated_delivery_date, o.order_delivered_customer_date) / 86400.0 AS delay_days,
+    CASE WHEN o.order_delivered_customer_date IS NULL THEN NULL
+         ELSE o.order_delivered_customer_date > o.order_estimated_delivery_date END AS is_late,
+    r.review_id,
+    r.review_score::INTEGER AS review_score,
+    r.review_comment_title AS review_title,
+    r.review_comment_message AS review_comment,
+    r.review_creation_date AS review_created_ts,
+    coalesce(length(trim(r.review_comment_message)) > 0, false) AS has_comment
+FROM orders o
+LEFT JOIN customers c USING (customer_id)
+LEFT JOIN items i USING (order_id)
+LEFT JOIN main_item m USING (order_id)
+LEFT JOIN pay USING (order_id)
+LEFT JOIN products pr ON pr.product_id = m.product_id
+LEFT JOIN category_translation tr ON tr.product_category_name = pr.product_category_name
+LEFT JOIN sellers s ON s.seller_id = m.seller_id
+LEFT JOIN review r USING (order_id)
+ORDER BY o.order_id
+"""
+
+CUSTOMER_FEATURES_SQL = """
+CREATE TABLE customer_features AS
+WITH snapshot AS (SELECT max(purchase_ts) AS snapshot_ts FROM orders_enriched),
+ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY customer_unique_id ORDER BY purchase_ts DESC, order_id DESC) AS recent_rank
+    FROM orders_enriched
+),
+top_category AS (
+    SELECT customer_unique_id, category_pt AS top_category_pt FROM (
+        SELECT customer_unique_id, category_pt,
+               row_number() OVER (PARTITION BY customer_unique_id ORDER BY count(*) DESC, category_pt) AS rn
+        FROM orders_enriched GROUP BY customer_unique_id, category_pt)
+    WHERE rn = 1
+)
+SELECT
+    r.customer_unique_id,
+    any_value(r.customer_state ORDER BY r.recent_rank) AS customer_state,
+    min(r.purchase_ts) AS first_purchase_ts,
+    max(r.purchase_ts) AS last_purchase_ts,
+    any_value(s.snapshot_ts) AS snapshot_ts,
+    date_diff('second', max(r.purchase_ts), any_value(s.snapshot_ts)) / 86400.0 AS recency_days,
+    count(*)::INTEGER AS frequency,
+    round(sum(r.total_value), 2) AS monetary,
+    round(sum(r.total_value) / count(*), 2) AS avg_ticket,
+    date_diff('second', min(r.purchase_ts), any_value(s.snapshot_ts)) / 86400.0 AS tenure_days,
+    count(r.review_score)::INTEGER AS n_reviews,
+    round(avg(r.review_score), 3) AS avg_review_score,
+    count(*) FILTER (WHERE r.review_score <= 2)::INTEGER AS n_negative_reviews,
+    count(*) FILTER (WHERE r.is_late)::INTEGER AS n_late_orders,
+    any_value(r.review_score ORDER BY r.recent_rank) FILTER (WHERE r.review_score IS NOT NULL) AS last_review_score,
+    any_value(t.top_category_pt) AS top_category_pt
+FROM ranked r
+CROSS JOIN snapshot s
+JOIN top_category t USING (customer_unique_id)
+GROUP BY r.customer_unique_id
+ORDER BY r.customer_unique_id
+"""
+
+
+def _load_raw(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> list[str]:
+    loaded = []
+    for table in RAW_TABLES + OPTIONAL_TABLES:
+        path = raw_dir / f"{table}.parquet"
+        if not path.exists():
+            if table in OPTIONAL_TABLES:
+                continue
+            raise FileNotFoundError(f"{path}: missing raw table (run the ingest stage first)")
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet(?)", [str(path)])
+        loaded.append(table)
+    return loaded
+
+
+def build(raw_dir: str | Path, db_path: str | Path, threads: int = 2) -> dict:
+    """Create commerce.db atomically from `raw_dir`; return row counts and canonical hashes."""
+    raw_dir = Path(raw_dir)
+    with atomic_path(db_path) as tmp:
+        con = duckdb.connect(str(tmp), config={"threads": threads})
+        try:
+            tables = _load_raw(con, raw_dir)
+            con.execute(ORDERS_ENRICHED_SQL)
+            con.execute(CUSTOMER_FEATURES_SQL)
+            tables += list(DERIVED_TABLES)
+            summary = describe(con, tables)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+    return summary
+
+
+def canonical_hash(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """sha256 over the table's rows rendered as text and sorted: independent of file layout."""
+    rows = con.execute(
+        f"SELECT string_agg(CAST(t AS VARCHAR), chr(10) ORDER BY CAST(t AS VARCHAR)) FROM {table} t"
+    ).fetchone()[0] or ""
+    columns = con.execute(f"SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY ordinal_position) "
+                          f"FROM information_schema.columns WHERE table_name = ?", [table]).fetchone()[0]
+    return sha256_bytes((columns + "\n" + rows).encode())
+
+
+def describe(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict:
+    rows = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    hashes = {t: canonical_hash(con, t) for t in tables}
+    late = con.execute("SELECT avg(is_late::INTEGER) FROM orders_enriched").fetchone()[0]
+    return {
+        "rows": rows,
+        "canonical_sha256": hashes,
+        "canonical_sha256_all": sha256_bytes("".join(f"{t}={hashes[t]}\n" for t in sorted(hashes)).encode()),
+        "late_delivery_rate": round(late or 0.0, 4),
+    }
+
+
+def table_hashes(db_path: str | Path) -> dict:
+    """Canonical hashes of every table in an existing commerce.db (read-only)."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+        return {t: canonical_hash(con, t) for t in tables}
+    finally:
+        con.close()

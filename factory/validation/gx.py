@@ -102,6 +102,9 @@ def validate_tables(suite: str, checks: list[TableCheck], docs_dir: str | Path |
     workdir = Path(tempfile.mkdtemp(prefix="gx-"))
     try:
         ctx = gx.get_context(mode="file", project_root_dir=str(workdir)) if docs_dir else gx.get_context(mode="ephemeral")
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         source = ctx.data_sources.add_pandas(suite)
         definitions, frames = [], {}
         for check in checks:

@@ -1,0 +1,171 @@
+"""The generator interface: one `TaskGenerator` subclass per task turns commerce.db into records.
+
+A generator yields `Candidate`s in a seeded, stable order; `TaskGenerator.run` keeps up to a quota
+per stratum (enough for the benchmark and for the training counts in params, times
+`prompts.pool_factor`), numbers them `<task>-<stratum>-NNNN` and validates each one against
+`schemas.records.PromptRecord`. The split stage then chooses benchmark, train and val from these pools.
+"""
+from __future__ import annotations
+
+import math
+import random
+from abc import ABC, abstractmethod
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar, Iterable
+
+from pydantic import BaseModel
+
+from schemas.records import PromptRecord
+from schemas.tasks import STRATA, TASKS
+
+# The held-out benchmark: exactly these prompts per task and stratum (80 in all).
+BENCHMARK_STRATA: dict[str, dict[str, int]] = {
+    "extraction": {"easy": 10, "hard": 10},
+    "sentiment": {"positive": 5, "neutral": 5, "negative": 5},
+    "sql": {"simple": 5, "join": 5, "aggregate": 5},
+    "churn": {"low": 5, "medium": 5, "high": 5},
+    "insights": {"comparison": 5, "trend": 5, "recommendation": 5},
+}
+BENCHMARK_SIZE = sum(sum(s.values()) for s in BENCHMARK_STRATA.values())
+assert BENCHMARK_SIZE == 80
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A prompt before it gets its id: stratum, user message, ground truth and lineage."""
+
+    difficulty: str
+    user: str
+    truth: BaseModel
+    table: str
+    keys: tuple[str, ...]
+
+
+def training_counts(params: dict[str, Any]) -> dict[str, int]:
+    """Train+val prompts wanted per task: params counts, plus reasoning at `mix.general_ratio` of the total."""
+    counts = {task: int(n) for task, n in params["prompts"]["counts"].items() if task != "reasoning"}
+    ratio = float(params["mix"]["general_ratio"])
+    if not 0 <= ratio < 1:
+        raise ValueError(f"params.yaml mix.general_ratio must be in [0, 1), got {ratio}")
+    counts["reasoning"] = math.ceil(ratio / (1 - ratio) * sum(counts.values()))
+    return counts
+
+
+@dataclass
+class GenerationContext:
+    """What a generator may read: params, commerce.db (read-only) and seeded random streams."""
+
+    params: dict[str, Any]
+    db_path: Path | None = None
+
+    @cached_property
+    def con(self):
+        import duckdb
+
+        if self.db_path is None or not Path(self.db_path).exists():
+            raise FileNotFoundError(f"{self.db_path}: commerce.db missing (run the build_db stage first)")
+        return duckdb.connect(str(self.db_path), read_only=True, config={"threads": 1})
+
+    def rows(self, sql: str, args: list | None = None) -> list[dict[str, Any]]:
+        cursor = self.con.execute(sql, args or [])
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def rng(self, task: str, *names: str) -> random.Random:
+        """A random stream that depends only on (prompts.seed, task, names)."""
+        return random.Random("|".join([str(self.params["prompts"]["seed"]), task, *names]))
+
+    def quota(self, task: str, stratum: str) -> int:
+        """Candidates kept per stratum: the benchmark's share plus pool_factor x the training share."""
+        want = training_counts(self.params).get(task, 0)
+        factor = float(self.params["prompts"].get("pool_factor", 2.0))
+        bench = BENCHMARK_STRATA.get(task, {}).get(stratum, 0)
+        return bench + math.ceil(factor * want / len(STRATA[task]))
+
+    def close(self) -> None:
+        if "con" in self.__dict__:
+            self.con.close()
+            del self.__dict__["con"]
+
+
+@dataclass
+class GenerationReport:
+    task: str
+    kept: dict[str, int] = field(default_factory=dict)
+    seen: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"task": self.task, "records": sum(self.kept.values()), "kept_per_stratum": self.kept,
+                "seen_per_stratum": self.seen, "rejected": dict(sorted(self.rejected.items())), **self.notes}
+
+
+class TaskGenerator(ABC):
+    """Base of every task: subclasses set `task`, `system`, `templates` and write `candidates()`."""
+
+    task: ClassVar[str]
+    system: ClassVar[str]
+    # The user-message templates (str.format style). Their literal words are boilerplate that the
+    # leakage and near-duplicate checks ignore: only what fills the slots makes two prompts alike.
+    templates: ClassVar[tuple[str, ...]] = ()
+    uses_db: ClassVar[bool] = True
+
+    def __init__(self, ctx: GenerationContext):
+        if self.task not in TASKS:
+            raise ValueError(f"unknown task {self.task!r}")
+        self.ctx = ctx
+        self.rejected: Counter[str] = Counter()
+        self.notes: dict[str, Any] = {}
+
+    @abstractmethod
+    def candidates(self) -> Iterable[Candidate]:
+        """Every candidate the data allows, in a seeded and stable order."""
+
+    def finalize(self, kept: dict[str, list[Candidate]]) -> dict[str, list[Candidate]]:
+        """Last pass over the kept candidates (the extraction task relabels them with an LLM here)."""
+        return kept
+
+    def reject(self, reason: str, n: int = 1) -> None:
+        self.rejected[reason] += n
+
+    def rng(self, *names: str) -> random.Random:
+        return self.ctx.rng(self.task, *names)
+
+    def run(self) -> tuple[list[dict[str, Any]], GenerationReport]:
+        strata = STRATA[self.task]
+        quota = {s: self.ctx.quota(self.task, s) for s in strata}
+        kept: dict[str, list[Candidate]] = {s: [] for s in strata}
+        seen: Counter[str] = Counter()
+        for cand in self.candidates():
+            if cand.difficulty not in kept:
+                raise ValueError(f"{self.task}: generator produced unknown stratum {cand.difficulty!r}")
+            seen[cand.difficulty] += 1
+            if len(kept[cand.difficulty]) < quota[cand.difficulty]:
+                kept[cand.difficulty].append(cand)
+            elif all(len(kept[s]) >= quota[s] for s in strata):
+                break
+        kept = self.finalize(kept)
+        records = [
+            self.record(stratum, i, cand) for stratum in strata for i, cand in enumerate(kept[stratum])
+        ]
+        report = GenerationReport(
+            self.task, {s: len(kept[s]) for s in strata}, {s: seen[s] for s in strata},
+            dict(self.rejected), self.notes,
+        )
+        return records, report
+
+    def record(self, stratum: str, index: int, cand: Candidate) -> dict[str, Any]:
+        record = {
+            "id": f"{self.task}-{stratum}-{index:04d}",
+            "task": self.task,
+            "difficulty": stratum,
+            "messages": [{"role": "system", "content": self.system}, {"role": "user", "content": cand.user}],
+            "ground_truth": cand.truth.model_dump(mode="json"),
+            "source": {"table": cand.table, "keys": list(cand.keys)},
+        }
+        PromptRecord.model_validate(record)
+        return record

@@ -3,7 +3,7 @@
 The raw tables are loaded as they are; two derived tables carry what prompts need:
 `orders_enriched` (one row per order) and `customer_features` (one row per customer_unique_id,
 RFM-style, as of the latest purchase in the data). A DuckDB file is not byte-stable across builds,
-so lineage uses `canonical_hashes`: a sha256 per table over its rows sorted as text.
+so lineage uses `canonical_hash`: per table, a sha256 over the sorted md5s of its rows as text.
 """
 from __future__ import annotations
 
@@ -175,12 +175,12 @@ def build(raw_dir: str | Path, db_path: str | Path, threads: int = 2) -> dict:
 
 
 def canonical_hash(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """sha256 over the table's rows rendered as text and sorted: independent of file layout."""
+    """sha256 over the schema and the sorted md5s of the rows rendered as text: independent of file layout."""
     rows = con.execute(
-        f"SELECT string_agg(CAST(t AS VARCHAR), chr(10) ORDER BY CAST(t AS VARCHAR)) FROM {table} t"
+        f"SELECT string_agg(h, '' ORDER BY h) FROM (SELECT md5(CAST(t AS VARCHAR)) AS h FROM {table} t)"
     ).fetchone()[0] or ""
-    columns = con.execute(f"SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY ordinal_position) "
-                          f"FROM information_schema.columns WHERE table_name = ?", [table]).fetchone()[0]
+    columns = con.execute("SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY ordinal_position) "
+                          "FROM information_schema.columns WHERE table_name = ?", [table]).fetchone()[0]
     return sha256_bytes((columns + "\n" + rows).encode())
 
 

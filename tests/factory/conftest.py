@@ -15,6 +15,12 @@ def synthetic_params(orders: int = 400, seed: int = 0, b2w_reviews: int = 60) ->
 
 
 @pytest.fixture(scope="session")
+def make_synthetic_params():
+    """The `data` params block for a small synthetic source; keyword overrides as in synthetic_params."""
+    return synthetic_params
+
+
+@pytest.fixture(scope="session")
 def synthetic_raw(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("synthetic") / "raw"
     ingest(synthetic_params(), out)

@@ -69,11 +69,9 @@ def test_canonical_hashes_repeat_across_builds(synthetic_raw, tmp_path):
     assert db.table_hashes(tmp_path / "a.db") == first["canonical_sha256"]
 
 
-def test_canonical_hash_changes_with_the_data(synthetic_raw, tmp_path):
-    from tests.factory.conftest import synthetic_params
-
+def test_canonical_hash_changes_with_the_data(synthetic_raw, make_synthetic_params, tmp_path):
     other = tmp_path / "raw"
-    ingest(synthetic_params(seed=1), other)
+    ingest(make_synthetic_params(seed=1), other)
     assert db.build(other, tmp_path / "b.db")["canonical_sha256_all"] != db.build(synthetic_raw, tmp_path / "a.db")["canonical_sha256_all"]
 
 

@@ -1,0 +1,120 @@
+"""Rewards for the seven commerce tasks: TRL reward functions and the sub-scores behind them.
+
+    import rewards
+    funcs = [rewards.get(name, db_path="data/commerce.db") for name in rewards.names()]
+    GRPOTrainer(..., reward_funcs=funcs)            # logs rewards/<task>/mean
+    rewards.score("sql", completion, ground_truth)  # {"format", "partial", "task", "reward", ...}
+
+Each reward reads the `task` and `ground_truth` dataset columns that TRL passes as keyword
+arguments, returns None for rows of other tasks, and gives staged partial credit in [0, 1]:
+weights["format"] * format + weights["partial"] * partial + weights["task"] * task (normalized).
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from rewards import churn, extraction, insights, push, reasoning, render, sentiment, sql
+from rewards.base import DEFAULT_DB_PATH, DEFAULT_WEIGHTS, Options, completion_text, finish, prompt_text
+from rewards.judge import InsightsJudge, JudgeConfig, build_judge
+from schemas.tasks import TASKS, TRUTH_MODELS
+
+__all__ = ["names", "get", "score", "options", "render", "sql", "Options"]
+
+SCORERS: dict[str, Callable[..., dict[str, Any]]] = {
+    "extraction": extraction.score,
+    "sentiment": sentiment.score,
+    "sql": sql.score,
+    "churn": churn.score,
+    "insights": insights.score,
+    "push": push.score,
+    "reasoning": reasoning.score,
+}
+assert tuple(SCORERS) == TASKS
+
+
+def names() -> list[str]:
+    return list(SCORERS)
+
+
+def options(
+    *,
+    db_path: str | Path | None = None,
+    weights: Mapping[str, float] | None = None,
+    sql_timeout_s: float = 1.0,
+    sql_max_rows: int = 1000,
+    judge: "InsightsJudge | JudgeConfig | Mapping[str, Any] | None" = None,
+) -> Options:
+    """Options from keyword arguments (`judge` may be the params `eval.judge` mapping)."""
+    return Options(
+        weights=dict(weights) if weights is not None else dict(DEFAULT_WEIGHTS),
+        db_path=Path(db_path) if db_path is not None else DEFAULT_DB_PATH,
+        sql_timeout_s=float(sql_timeout_s),
+        sql_max_rows=int(sql_max_rows),
+        judge=build_judge(judge),
+    )
+
+
+class _TruthCache(OrderedDict):
+    """Parsed ground truths by their JSON text (each prompt's truth repeats num_generations times)."""
+
+    def get_truth(self, task: str, ground_truth: Any):
+        if isinstance(ground_truth, str):
+            key = (task, ground_truth)
+            truth = super().get(key)
+            if truth is None:
+                truth = self[key] = TRUTH_MODELS[task].model_validate_json(ground_truth)
+                if len(self) > 8192:
+                    self.popitem(last=False)
+            return truth
+        if isinstance(ground_truth, TRUTH_MODELS[task]):
+            return ground_truth
+        if isinstance(ground_truth, Mapping):
+            # A datasets struct column carries every task's keys, the foreign ones as None.
+            fields = TRUTH_MODELS[task].model_fields
+            return TRUTH_MODELS[task].model_validate(
+                {k: v for k, v in ground_truth.items() if k in fields and v is not None})
+        raise TypeError(f"ground_truth for {task} must be a JSON string or a dict, got {type(ground_truth).__name__}")
+
+
+_TRUTHS = _TruthCache()
+
+
+def _score(name: str, completion: str, truth: Any, opts: Options, prompt: str = "") -> dict[str, Any]:
+    return finish(SCORERS[name](completion, truth, opts, prompt), opts.weights)
+
+
+def score(task: str, completion: str, ground_truth: Any, *, prompt: str = "", **kwargs: Any) -> dict[str, Any]:
+    """Sub-scores of one completion: format, partial, task, reward and task-specific keys."""
+    if task not in SCORERS:
+        raise KeyError(f"unknown task {task!r}; expected one of {names()}")
+    opts = kwargs.pop("options", None) or options(**kwargs)
+    return _score(task, completion_text(completion), _TRUTHS.get_truth(task, ground_truth), opts, prompt)
+
+
+def get(name: str, **kwargs: Any) -> Callable[..., list[float | None]]:
+    """The TRL reward function of one task (keyword options as in `options`)."""
+    if name not in SCORERS:
+        raise KeyError(f"unknown task {name!r}; expected one of {names()}")
+    opts = kwargs.pop("options", None) or options(**kwargs)
+    scorer = SCORERS[name]
+    weights = opts.weights
+
+    def reward(prompts: list[Any] | None = None, completions: list[Any] | None = None, *,
+               task: list[str], ground_truth: list[Any], **_: Any) -> list[float | None]:
+        completions = completions or []
+        prompts = prompts or [None] * len(completions)
+        out: list[float | None] = []
+        for row_task, prompt, completion, truth in zip(task, prompts, completions, ground_truth, strict=True):
+            if row_task != name:
+                out.append(None)
+                continue
+            parsed = _TRUTHS.get_truth(name, truth)
+            question = prompt_text(prompt) if name == "insights" else ""
+            out.append(finish(scorer(completion_text(completion), parsed, opts, question), weights)["reward"])
+        return out
+
+    reward.__name__ = reward.__qualname__ = name
+    reward.__doc__ = f"TRL reward for the {name} task (None on other tasks' rows)."
+    return reward

@@ -1,0 +1,54 @@
+"""Does a PT-BR text mention an entity: a category ("cama_mesa_banho" as "cama, mesa e banho"), a
+state ("SP" or "São Paulo"), a month ("2017-05" as "maio de 2017" or "05/2017"), or any name."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from rewards.parsing import fold, words
+
+STATES = {
+    "ac": "acre", "al": "alagoas", "ap": "amapa", "am": "amazonas", "ba": "bahia", "ce": "ceara",
+    "df": "distrito federal", "es": "espirito santo", "go": "goias", "ma": "maranhao",
+    "mt": "mato grosso", "ms": "mato grosso do sul", "mg": "minas gerais", "pa": "para",
+    "pb": "paraiba", "pr": "parana", "pe": "pernambuco", "pi": "piaui", "rj": "rio de janeiro",
+    "rn": "rio grande do norte", "rs": "rio grande do sul", "ro": "rondonia", "rr": "roraima",
+    "sc": "santa catarina", "sp": "sao paulo", "se": "sergipe", "to": "tocantins",
+}
+MONTHS = ("janeiro", "fevereiro", "marco", "abril", "maio", "junho", "julho", "agosto", "setembro",
+          "outubro", "novembro", "dezembro")
+_YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_CONNECTORS = frozenset({"e", "de", "da", "do", "das", "dos", "para", "a", "o"})
+
+
+@lru_cache(maxsize=4096)
+def _spellings(entity: str) -> tuple[tuple[str, ...], ...]:
+    """Word sequences (folded) that count as a mention of `entity`."""
+    folded = fold(entity).strip()
+    m = _YEAR_MONTH.match(folded)
+    if m:
+        year, month = m.group(1), int(m.group(2))
+        name = MONTHS[month - 1] if 1 <= month <= 12 else ""
+        return ((year, f"{month:02d}"), (f"{month:02d}", year), (str(month), year), (name, "de", year),
+                (name, year), (name[:3], year))
+    forms = [tuple(words(folded))]
+    if folded in STATES:
+        forms.append(tuple(STATES[folded].split()))
+    reduced = tuple(w for w in forms[0] if w not in _CONNECTORS)
+    if reduced and reduced != forms[0]:
+        forms.append(reduced)
+    return tuple(f for f in forms if f)
+
+
+def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
+    n = len(needle)
+    return any(haystack[i:i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+def mentions(text: str, entity: str) -> bool:
+    """True when `text` names `entity` as a run of words (accents and case ignored); a
+    multi-word category also counts when its words appear joined by connectors ("cama, mesa e
+    banho" for "cama_mesa_banho")."""
+    text_words = tuple(words(text))
+    content = tuple(w for w in text_words if w not in _CONNECTORS)
+    return any(_contains(text_words, form) or _contains(content, form) for form in _spellings(entity))

@@ -1,0 +1,211 @@
+"""The process that runs untrusted SQL for `rewards.sandbox` (started by path, imports only DuckDB).
+
+One read-only DuckDB connection, locked down before the first query: no external access, no local
+file system, no extension install/autoload, no community extensions, memory limit, one thread,
+no spilling, configuration locked. The process itself cannot grow past an address-space limit
+nor write a byte to any file (RLIMIT_AS, RLIMIT_FSIZE). Each request gets a fresh cursor, the
+statement check, and a watchdog that interrupts it at its deadline; queries that ignore the
+interrupt are the parent's job (it kills this process).
+
+Protocol on the inherited socket (multiprocessing Connection): the worker sends ("ready", pid),
+then answers each (query, timeout_s, max_rows) with one tuple whose first item is "ok",
+"unsafe", "timeout" or "error" and whose last item is the worker's resident memory in bytes.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import decimal
+import math
+import os
+import re
+import resource
+import threading
+import uuid
+from multiprocessing.connection import Connection
+
+# Functions a query may not call: settings, environment, files, catalogs of the engine itself,
+# and those that run SQL from a string (which would dodge the statement check).
+DENIED_FUNCTIONS = re.compile(
+    r"^(?:getenv|current_setting|duckdb_\w*|pragma_\w*|read_\w*|parquet_\w*|sniff_csv|glob|"
+    r"query|query_table|json_execute_serialized_sql|json_serialize_\w*|json_deserialize_\w*|"
+    r"which_secret|checkpoint|force_checkpoint|enable_\w*|disable_\w*|\w*_scan|iceberg_\w*|"
+    r"delta_\w*|sqlite_\w*|postgres_\w*|mysql_\w*|load_\w*|install_\w*|test_\w*|"
+    r"from_substrait\w*|get_substrait\w*)$",
+    re.I,
+)
+_FUNCTION_NAME = re.compile(r'"function_name":"((?:\\.|[^"\\])*)"')
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class Watchdog:
+    """One long-lived thread that interrupts the running cursor when its deadline passes."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._cursor = None
+        self._deadline = 0.0
+        self.fired = False
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def arm(self, cursor, timeout_s: float) -> None:
+        import time
+
+        with self._cond:
+            self._cursor, self._deadline, self.fired = cursor, time.monotonic() + timeout_s, False
+            self._cond.notify()
+
+    def disarm(self) -> None:
+        with self._cond:
+            self._cursor = None
+
+    def _run(self) -> None:
+        import time
+
+        with self._cond:
+            while True:
+                if self._cursor is None:
+                    self._cond.wait()
+                    continue
+                left = self._deadline - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                self.fired = True
+                self._cursor.interrupt()
+                self._cursor = None
+
+
+def resident_bytes() -> int:
+    with open("/proc/self/statm", "rb") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def jsonable(value):
+    """A DuckDB value as plain JSON data: numbers, strings, None, lists and dicts."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, decimal.Decimal):
+        return float(value) if value.is_finite() else str(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return str(value)
+
+
+def check_statement(duckdb, con, query: str) -> str | None:
+    """Why `query` may not run (None when it is one SELECT calling no denied function).
+
+    DuckDB's own parser decides: the statement count and type from `extract_statements`, the
+    function names from the serialized parse tree."""
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as exc:
+        raise SyntaxError(first_line(exc)) from None
+    if len(statements) != 1:
+        return f"exactly one statement is allowed, got {len(statements)}"
+    kind = statements[0].type
+    if kind != duckdb.StatementType.SELECT:
+        return f"only SELECT/WITH queries are allowed, got {kind.name}"
+    # A function's name is always written out in the query (DuckDB does not decode escapes in
+    # identifiers), so the parse tree is only needed when a word could name a denied function.
+    if not any(DENIED_FUNCTIONS.match(word) for word in set(_WORD.findall(query))):
+        return None
+    tree = con.execute("SELECT json_serialize_sql(?::VARCHAR)", [query]).fetchone()[0]
+    if '"error":true' in tree[:20]:
+        return "the query cannot be checked"
+    for name in _FUNCTION_NAME.findall(tree):
+        if DENIED_FUNCTIONS.match(name):
+            return f"function {name}() is not allowed"
+    return None
+
+
+def connect(duckdb, db_path: str, memory_limit_mb: int):
+    con = duckdb.connect(db_path, read_only=True, config={
+        "enable_external_access": "false",
+        "autoload_known_extensions": "false",
+        "autoinstall_known_extensions": "false",
+        "allow_community_extensions": "false",
+        "allow_unsigned_extensions": "false",
+        "memory_limit": f"{memory_limit_mb}MB",
+        "threads": "1",
+        "temp_directory": "",
+        "max_temp_directory_size": "0B",
+    })
+    con.execute("SET disabled_filesystems = 'LocalFileSystem'")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def handle(duckdb, con, watchdog: Watchdog, query: str, timeout_s: float, max_rows: int) -> tuple:
+    try:
+        refusal = check_statement(duckdb, con, query)
+    except SyntaxError as exc:
+        return ("error", "ParserException", str(exc), resident_bytes())
+    if refusal:
+        return ("unsafe", refusal, resident_bytes())
+    cursor = con.cursor()
+    watchdog.arm(cursor, timeout_s)
+    try:
+        cursor.execute(query)
+        columns = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchmany(max_rows + 1)
+        truncated = len(rows) > max_rows
+        reply = ("ok", columns, [jsonable(list(r)) for r in rows[:max_rows]], truncated, resident_bytes())
+    except duckdb.PermissionException as exc:
+        reply = ("unsafe", first_line(exc), resident_bytes())
+    except (duckdb.Error, MemoryError, RecursionError, OverflowError) as exc:
+        reply = ("error", type(exc).__name__, first_line(exc), resident_bytes())
+    finally:
+        watchdog.disarm()
+        cursor.close()
+    if watchdog.fired:  # interrupted, whatever error the interrupt surfaced as
+        reply = ("timeout", f"query exceeded {timeout_s:g} s", resident_bytes())
+    return reply
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--memory-limit-mb", type=int, required=True)
+    parser.add_argument("--address-space-mb", type=int, required=True)
+    args = parser.parse_args()
+    limit = args.address_space_mb << 20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    import duckdb
+
+    channel = Connection(args.fd)
+    con = connect(duckdb, args.db, args.memory_limit_mb)
+    watchdog = Watchdog()
+    channel.send(("ready", os.getpid()))
+    while True:
+        try:
+            query, timeout_s, max_rows = channel.recv()
+        except (EOFError, OSError):
+            return
+        channel.send(handle(duckdb, con, watchdog, query, timeout_s, max_rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""The score stage's work on a real tiny checkpoint, the real rewards scorer and a real HTTP endpoint."""
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from factory.io import read_jsonl, sha256_file, sha256_tree, write_jsonl
+from factory.scoring.benchmark import score_benchmark, target_names
+from factory.scoring.lineage import params_sha256
+
+from .conftest import benchmark_records, project_params, score_paths
+
+TIMING = ("latency_s", "cost_per_query_usd")
+
+
+def test_one_metrics_file_per_model_and_endpoint_with_lineage(scored, benchmark_files, models_dir):
+    metrics, paths, params = scored
+    benchmark, manifest = benchmark_files
+    assert sorted(p.name for p in paths.metrics.iterdir()) == ["base.json", "served.json", "sft.json"]
+    for name in ("base", "sft", "served"):
+        on_disk = json.loads((paths.metrics / f"{name}.json").read_text(encoding="utf-8"))
+        assert on_disk == metrics[name]
+        lineage = on_disk["lineage"]
+        assert lineage["benchmark_sha256"] == sha256_file(benchmark)
+        assert lineage["manifest_sha256"] == sha256_file(manifest)
+        assert lineage["params_sha256"] == params_sha256({"eval": params["eval"], "rewards": params["rewards"]})
+    assert metrics["base"]["lineage"]["checkpoint_sha256"] == sha256_tree(models_dir / "base")
+    assert metrics["sft"]["lineage"]["checkpoint_sha256"] == sha256_tree(models_dir / "sft")
+    assert metrics["base"]["lineage"]["checkpoint_sha256"] != metrics["sft"]["lineage"]["checkpoint_sha256"]
+    assert metrics["served"]["lineage"]["endpoint_model"] == "tiny" and "checkpoint_sha256" not in metrics["served"]["lineage"]
+    assert metrics["base"]["privacy"] == "local" and metrics["served"]["privacy"] == "api"
+    assert metrics["base"]["decoding"] == {"temperature": 0.1, "top_p": 1.0, "max_new_tokens": 16, "seed": 0}
+
+
+def test_scores_per_task_and_stratum_match_the_generations(scored):
+    metrics, paths, _ = scored
+    m = metrics["sft"]
+    rows = read_jsonl(paths.generations / "sft.jsonl")
+    assert [r["id"] for r in rows] == [r["id"] for r in benchmark_records()]
+    assert m["n"] == 8 and list(m["by_task"]) == ["sentiment", "push", "reasoning"]
+    assert list(m["by_task"]["reasoning"]["by_stratum"]) == ["arithmetic", "percentage", "multi_step"]
+    assert m["reward"] == pytest.approx(sum(r["scores"]["reward"] for r in rows) / 8, abs=1e-6)
+    push = [r["scores"]["format"] for r in rows if r["task"] == "push"]
+    assert m["by_task"]["push"]["format"] == pytest.approx(sum(push) / 2, abs=1e-6)
+    for row in rows:
+        assert 0.0 <= row["scores"]["reward"] <= 1.0
+        assert set(row) == {"id", "task", "difficulty", "completion", "finish_reason", "prompt_tokens",
+                            "completion_tokens", "scores"}  # no timing: the file is reproducible
+
+
+def test_no_judge_configured_means_no_judge_metric(scored):
+    metrics, _, params = scored
+    assert params["eval"]["judge"]["base_url"] is None
+    for m in metrics.values():
+        assert not any("judge" in key for key in m)
+        assert not any("judge" in key for t in m["by_task"].values() for key in t)
+
+
+def test_endpoint_serving_the_same_checkpoint_scores_the_same(scored):
+    metrics, paths, _ = scored
+    local = read_jsonl(paths.generations / "base.jsonl")
+    served = read_jsonl(paths.generations / "served.jsonl")
+    assert local == served
+    assert {k: v for k, v in metrics["base"].items() if k not in (*TIMING, "lineage", "model", "privacy")} == \
+           {k: v for k, v in metrics["served"].items() if k not in (*TIMING, "lineage", "model", "privacy")}
+
+
+def test_tokens_cost_and_latency(scored):
+    metrics, paths, _ = scored
+    rows = read_jsonl(paths.generations / "served.jsonl")
+    tokens = sum(r["prompt_tokens"] + r["completion_tokens"] for r in rows) / len(rows)
+    assert metrics["served"]["tokens"]["total_mean"] == pytest.approx(tokens)
+    assert metrics["served"]["cost_per_query_usd"] == pytest.approx(tokens / 1000 * 0.002, rel=1e-6)
+    assert metrics["base"]["cost_per_query_usd"] == 0.0  # eval.local_cost_per_hour is 0
+    assert all(r["completion_tokens"] <= 16 for r in rows)
+    for name in ("base", "sft", "served"):
+        with open(paths.latency / f"{name}.csv", encoding="utf-8") as fh:
+            latency = list(csv.DictReader(fh))
+        assert [r["id"] for r in latency] == [r["id"] for r in rows]
+        assert all(float(r["latency_s"]) > 0 for r in latency)
+        m = metrics[name]["latency_s"]
+        assert 0 < m["p50"] <= m["p95"] <= m["max"]
+
+
+def test_same_inputs_give_byte_identical_generations(scored, tmp_path, benchmark_files, models_dir):
+    metrics, paths, params = scored
+    again = score_paths(tmp_path, *benchmark_files, models_dir)
+    params = {**params, "eval": {**params["eval"], "models": ["sft"], "endpoints": []}}
+    rerun = score_benchmark(params, again)
+    assert (again.generations / "sft.jsonl").read_bytes() == (paths.generations / "sft.jsonl").read_bytes()
+    strip = lambda m: {k: v for k, v in m.items() if k not in (*TIMING, "lineage")}  # noqa: E731
+    assert strip(rerun["sft"]) == strip(metrics["sft"])
+    # a model dropped from params leaves no stale metrics file behind
+    assert sorted(p.name for p in again.metrics.iterdir()) == ["sft.json"]
+
+
+def test_bad_benchmark_line_fails_naming_it_and_keeps_previous_outputs(tmp_path, benchmark_files, models_dir):
+    paths = score_paths(tmp_path, tmp_path / "benchmark.jsonl", benchmark_files[1], models_dir)
+    records = benchmark_records()
+    records[2]["difficulty"] = "impossible"
+    write_jsonl(paths.benchmark, records)
+    paths.metrics.mkdir(parents=True)
+    (paths.metrics / "old.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"benchmark.jsonl:3: .*difficulty 'impossible'"):
+        score_benchmark(project_params(models=["base"]), paths)
+    assert [p.name for p in paths.metrics.iterdir()] == ["old.json"]
+    assert not paths.generations.exists()
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"models": ["base", "base"]}, "used twice"),
+    ({"models": ["../base"]}, "must match"),
+    ({"models": [], "endpoints": []}, "no models and no endpoints"),
+])
+def test_target_names_are_checked(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        target_names(project_params(**overrides)["eval"])
+
+
+def test_missing_checkpoint_is_named(tmp_path, benchmark_files):
+    paths = score_paths(tmp_path, *benchmark_files, tmp_path / "models")
+    with pytest.raises(FileNotFoundError, match=r"models/grpo: not a HF checkpoint folder"):
+        score_benchmark(project_params(models=["grpo"]), paths)

@@ -96,46 +96,54 @@ def _exception_messages(info: dict) -> set[str]:
 
 
 def validate_tables(suite: str, checks: list[TableCheck], docs_dir: str | Path | None = None) -> ValidationReport:
-    """Validate every table against its expectations; write GX data docs to `docs_dir` when given."""
+    """Validate every table against its expectations; write GX data docs to `docs_dir` when given.
+
+    An ephemeral context keeps the run fast (a file context rewrites its YAML config on every call);
+    the data-docs site is a filesystem site built into a temporary folder and moved into place.
+    """
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    workdir = Path(tempfile.mkdtemp(prefix="gx-"))
-    try:
-        ctx = gx.get_context(mode="file", project_root_dir=str(workdir)) if docs_dir else gx.get_context(mode="ephemeral")
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
-        ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        source = ctx.data_sources.add_pandas(suite)
-        definitions, frames = [], {}
-        for check in checks:
-            asset = source.add_dataframe_asset(check.table)
-            batch = asset.add_batch_definition_whole_dataframe(check.table)
-            gx_suite = ctx.suites.add(gx.ExpectationSuite(name=f"{suite}.{check.table}"))
-            for expectation in check.expectations:  # copies: one expectation object may serve many tables
-                gx_suite.add_expectation(expectation.copy(update={"id": None}))
-            definitions.append(
-                ctx.validation_definitions.add(gx.ValidationDefinition(name=check.table, data=batch, suite=gx_suite))
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    source = ctx.data_sources.add_pandas(suite)
+    definitions = []
+    for check in checks:
+        batch = source.add_dataframe_asset(check.table).add_batch_definition_whole_dataframe(check.table)
+        gx_suite = ctx.suites.add(gx.ExpectationSuite(name=f"{suite}.{check.table}"))
+        for expectation in check.expectations:  # copies: one expectation object may serve many tables
+            gx_suite.add_expectation(expectation.copy(update={"id": None}))
+        definitions.append(
+            ctx.validation_definitions.add(gx.ValidationDefinition(name=check.table, data=batch, suite=gx_suite))
+        )
+    report = ValidationReport(suite)
+    for check, definition in zip(checks, definitions):
+        result = definition.run(batch_parameters={"dataframe": check.frame}, result_format="SUMMARY")
+        for r in result.results:
+            cfg = r.expectation_config
+            observed = _observed(dict(r.result))
+            if observed is None and r.exception_info:
+                observed = "error: " + "; ".join(sorted(_exception_messages(r.exception_info)))
+            report.outcomes.append(
+                ExpectationOutcome(check.table, cfg.type, cfg.kwargs.get("column"), bool(r.success), observed)
             )
-            frames[check.table] = check.frame
-        report = ValidationReport(suite)
-        for check, definition in zip(checks, definitions):
-            result = definition.run(batch_parameters={"dataframe": frames[check.table]}, result_format="SUMMARY")
-            for r in result.results:
-                cfg = r.expectation_config
-                observed = _observed(dict(r.result))
-                if observed is None and r.exception_info:
-                    observed = "error: " + "; ".join(sorted(_exception_messages(r.exception_info)))
-                report.outcomes.append(
-                    ExpectationOutcome(check.table, cfg.type, cfg.kwargs.get("column"), bool(r.success), observed)
-                )
-        if docs_dir:
-            ctx.build_data_docs()
-            site = workdir / "gx" / "uncommitted" / "data_docs" / "local_site"
-            docs_dir = Path(docs_dir)
-            if docs_dir.exists():
-                shutil.rmtree(docs_dir)
-            docs_dir.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copytree(site, docs_dir)
-        return report
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    if docs_dir:
+        _build_docs(ctx, Path(docs_dir))
+    return report
+
+
+def _build_docs(ctx, docs_dir: Path) -> None:
+    docs_dir.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".gx-docs-", dir=docs_dir.parent) as tmp:
+        site = Path(tmp).resolve() / "site"
+        for name in ctx.get_site_names():  # only our filesystem site, nothing written elsewhere
+            ctx.delete_data_docs_site(name)
+        ctx.add_data_docs_site(site_name="local_site", site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        })
+        ctx.build_data_docs()
+        if docs_dir.exists():
+            shutil.rmtree(docs_dir)
+        os.replace(site, docs_dir)

@@ -124,7 +124,7 @@ def serve(model_dir: Path, name: str = "tiny", timeout_s: float = 120.0) -> Iter
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "factory.serving", "--model", str(model_dir), "--host", "127.0.0.1",
-         "--port", "0", "--served-model-name", name],
+         "--port", "0", "--served-model-name", name, "--cpu-threads", "1"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     try:

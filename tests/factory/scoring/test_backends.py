@@ -15,7 +15,7 @@ DECODING = Decoding(temperature=0.1, top_p=1.0, max_tokens=8, seed=0)
 
 @pytest.fixture(scope="module")
 def local(tiny_model) -> LocalBackend:
-    return LocalBackend("base", tiny_model, cost_per_hour=3.6)
+    return LocalBackend("base", tiny_model, cost_per_hour=3.6, cpu_threads=1)
 
 
 def test_endpoint_through_local_server_equals_in_process_generation(local, server):
@@ -29,6 +29,12 @@ def test_endpoint_through_local_server_equals_in_process_generation(local, serve
     assert endpoint.cost_usd(b) == pytest.approx((b.prompt_tokens + b.completion_tokens) / 1000 * 0.5)
     assert endpoint.privacy == "api" and local.privacy == "local"
     assert endpoint.lineage() == {"endpoint": server, "endpoint_model": "tiny"}
+
+
+def test_local_backend_sets_cpu_threads(local):
+    import torch
+
+    assert torch.get_num_threads() == 1
 
 
 def test_local_cost_is_machine_time_and_lineage_is_the_checkpoint_hash(local, tiny_model):
@@ -55,6 +61,8 @@ def test_endpoint_params_are_checked(monkeypatch):
         EndpointBackend.from_params({"name": "x", "model": "m"})
     with pytest.raises(ValueError, match="unknown keys \\['price'\\]"):
         EndpointBackend.from_params({"name": "x", "base_url": "http://h/v1", "model": "m", "price": 1})
+    with pytest.raises(ValueError, match="privacy must be"):
+        EndpointBackend.from_params({"name": "x", "base_url": "http://h/v1", "model": "m", "privacy": "private"})
     monkeypatch.delenv("SCORING_TEST_KEY", raising=False)
     with pytest.raises(ValueError, match="SCORING_TEST_KEY"):
         EndpointBackend.from_params({"name": "x", "base_url": "http://h/v1", "model": "m", "api_key_env": "SCORING_TEST_KEY"})

@@ -123,3 +123,10 @@ def test_missing_checkpoint_is_named(tmp_path, benchmark_files):
     paths = score_paths(tmp_path, *benchmark_files, tmp_path / "models")
     with pytest.raises(FileNotFoundError, match=r"models/grpo: not a HF checkpoint folder"):
         score_benchmark(project_params(models=["grpo"]), paths)
+
+
+def test_bad_decoding_params_name_the_block():
+    from factory.scoring.run import decoding_from_params
+
+    with pytest.raises(ValueError, match="params.yaml eval: bad decoding settings: temperature must be in"):
+        decoding_from_params(project_params(temperature=9)["eval"])

@@ -118,3 +118,33 @@ def test_parse_request_rejects_bad_fields(body, param):
     with pytest.raises(RequestError) as err:
         parse_request(body, default_max_tokens=10)
     assert err.value.param == param
+
+
+def test_checkpoint_generation_config_does_not_leak_into_decoding(tiny_model, tmp_path):
+    """A hub checkpoint may ship top_k / repetition_penalty defaults: a request must mean only what it says."""
+    import shutil
+
+    import torch
+
+    folder = shutil.copytree(tiny_model, tmp_path / "opinionated")
+    config = json.loads((folder / "generation_config.json").read_text(encoding="utf-8"))
+    config.update(top_k=1, repetition_penalty=5.0, no_repeat_ngram_size=1, do_sample=True, temperature=0.01)
+    (folder / "generation_config.json").write_text(json.dumps(config), encoding="utf-8")
+    model = ChatModel(folder, device="cpu")
+
+    # greedy equals a plain argmax loop (no penalty, no n-gram ban)
+    ids = model.prompt_ids(MESSAGES)
+    expected = []
+    with torch.inference_mode():
+        for _ in range(10):
+            logits = model.model(input_ids=torch.tensor([ids + expected])).logits[0, -1]
+            token = int(logits.argmax())
+            if token in model.eos_ids:
+                break
+            expected.append(token)
+    greedy = model.chat(MESSAGES, Decoding(temperature=0, max_tokens=10)).choices[0]
+    assert greedy.text == model.tokenizer.decode(expected, skip_special_tokens=True)
+    assert greedy.completion_tokens == len(expected)
+    # sampling is not collapsed to greedy by the checkpoint's top_k=1
+    sampled = {model.chat(MESSAGES, Decoding(temperature=1.0, max_tokens=10, seed=s)).choices[0].text for s in range(4)}
+    assert len(sampled - {greedy.text}) >= 3

@@ -1,0 +1,127 @@
+"""What the benchmark runs through: a local checkpoint in-process, or an OpenAI-compatible endpoint.
+
+Both take the same messages and `Decoding` and return a `Generation` with token counts and wall-clock
+latency, so a trained checkpoint and an API baseline are compared on equal terms. A backend also
+says how private it is (local: the data stays on this machine; api: it is sent to `base_url`), what
+a query costs, and what it is (its lineage: the checkpoint hash, or the endpoint and model).
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from factory.io import sha256_tree
+from factory.serving import ChatModel, Decoding
+
+
+@dataclass(frozen=True)
+class Generation:
+    text: str
+    prompt_tokens: int | None      # None when an endpoint reports no usage
+    completion_tokens: int | None
+    finish_reason: str | None
+    latency_s: float
+
+
+class Backend(Protocol):
+    name: str
+    privacy: str  # "local" | "api"
+
+    def generate(self, messages: list[dict[str, str]], decoding: Decoding) -> Generation: ...
+
+    def cost_usd(self, generation: Generation) -> float | None: ...
+
+    def lineage(self) -> dict[str, Any]: ...
+
+
+class LocalBackend:
+    """A HF checkpoint folder generating in this process (the same ChatModel that factory.serving serves)."""
+
+    privacy = "local"
+
+    def __init__(self, name: str, model_dir: str | Path, cost_per_hour: float = 0.0, device: str | None = None,
+                 cpu_threads: int | None = None) -> None:
+        self.name, self.path, self.cost_per_hour = name, Path(model_dir), float(cost_per_hour)
+        self.model = ChatModel(self.path, device=device, cpu_threads=cpu_threads)
+
+    def generate(self, messages: list[dict[str, str]], decoding: Decoding) -> Generation:
+        start = time.perf_counter()
+        result = self.model.chat(messages, decoding)
+        latency = time.perf_counter() - start
+        choice = result.choices[0]
+        return Generation(choice.text, result.prompt_tokens, choice.completion_tokens, choice.finish_reason, latency)
+
+    def cost_usd(self, generation: Generation) -> float:
+        """Machine time: latency x `eval.local_cost_per_hour` (0 by default: hardware already owned)."""
+        return generation.latency_s * self.cost_per_hour / 3600.0
+
+    def lineage(self) -> dict[str, Any]:
+        return {"checkpoint": self.path.as_posix(), "checkpoint_sha256": sha256_tree(self.path)}
+
+
+class EndpointBackend:
+    """An OpenAI-compatible chat-completions endpoint through the `openai` client (an API baseline)."""
+
+    def __init__(self, name: str, base_url: str, model: str, price_per_1k_tokens: float = 0.0,
+                 api_key_env: str | None = None, privacy: str = "api", timeout_s: float = 60.0,
+                 max_retries: int = 3) -> None:
+        from openai import OpenAI
+
+        if privacy not in ("local", "api"):
+            raise ValueError(f"endpoint {name!r}: privacy must be 'local' (self-hosted here) or 'api', got {privacy!r}")
+        if api_key_env and not os.environ.get(api_key_env):
+            raise ValueError(f"endpoint {name!r}: environment variable {api_key_env} (its API key) is not set")
+        # Servers without auth (factory.serving, vLLM, Ollama) accept any key; the client requires one.
+        api_key = os.environ[api_key_env] if api_key_env else "no-key"
+        self.name, self.base_url, self.model, self.privacy = name, base_url, model, privacy
+        self.price_per_1k_tokens = float(price_per_1k_tokens)
+        self.client = OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries)
+
+    KEYS = ("name", "base_url", "model", "price_per_1k_tokens", "api_key_env", "privacy", "timeout_s", "max_retries")
+
+    @classmethod
+    def from_params(cls, spec: dict[str, Any]) -> "EndpointBackend":
+        """One `eval.endpoints` entry: name, base_url, model required; the other KEYS optional."""
+        missing = [k for k in ("name", "base_url", "model") if not spec.get(k)]
+        if missing:
+            raise ValueError(f"params.yaml eval.endpoints entry {spec!r}: missing {', '.join(missing)}")
+        unknown = set(spec) - set(cls.KEYS)
+        if unknown:
+            raise ValueError(f"params.yaml eval.endpoints entry {spec['name']!r}: unknown keys {sorted(unknown)}")
+        return cls(spec["name"], spec["base_url"], spec["model"], spec.get("price_per_1k_tokens") or 0.0,
+                   spec.get("api_key_env"), spec.get("privacy") or "api", spec.get("timeout_s") or 60.0,
+                   spec.get("max_retries", 3))
+
+    def generate(self, messages: list[dict[str, str]], decoding: Decoding) -> Generation:
+        from openai import OpenAIError
+
+        start = time.perf_counter()
+        try:
+            response = self.client.chat.completions.create(
+                model=self.model, messages=messages, temperature=decoding.temperature, top_p=decoding.top_p,
+                max_tokens=decoding.max_tokens, seed=decoding.seed, n=1,
+            )
+        except OpenAIError as err:
+            raise RuntimeError(f"endpoint {self.name!r} ({self.base_url}, model {self.model!r}): {err}") from err
+        latency = time.perf_counter() - start
+        choice = response.choices[0]
+        usage = response.usage
+        return Generation(
+            text=choice.message.content or "",
+            prompt_tokens=usage.prompt_tokens if usage else None,
+            completion_tokens=usage.completion_tokens if usage else None,
+            finish_reason=choice.finish_reason,
+            latency_s=latency,
+        )
+
+    def cost_usd(self, generation: Generation) -> float | None:
+        """Tokens x price; unknown (None) when the endpoint reported no usage, never guessed."""
+        if generation.prompt_tokens is None or generation.completion_tokens is None:
+            return None
+        return (generation.prompt_tokens + generation.completion_tokens) / 1000.0 * self.price_per_1k_tokens
+
+    def lineage(self) -> dict[str, Any]:
+        return {"endpoint": self.base_url, "endpoint_model": self.model}

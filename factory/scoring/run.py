@@ -1,0 +1,72 @@
+"""Run the benchmark through one backend and score every completion with the rewards library."""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any, Callable
+
+from tqdm import tqdm
+
+from factory.io import write_jsonl
+from factory.scoring.backends import Backend
+from factory.serving import Decoding
+
+# (task, completion, ground_truth, prompt) -> sub-scores incl. "reward" (see benchmark.make_scorer);
+# prompt is the user message, which the insights judge reads.
+Scorer = Callable[[str, str, dict[str, Any], str], dict[str, Any]]
+
+# Per-row fields that vary run to run (wall-clock): kept out of the generations file, which is
+# byte-identical for the same inputs, and written to the latency plot instead.
+TIMING_FIELDS = ("latency_s", "cost_usd")
+
+
+def decoding_from_params(eval_params: dict[str, Any]) -> Decoding:
+    """The one decoding setup every model and endpoint is scored with (params.yaml `eval`)."""
+    try:
+        return Decoding(
+            temperature=float(eval_params["temperature"]),
+            top_p=float(eval_params["top_p"]),
+            max_tokens=int(eval_params["max_new_tokens"]),
+            seed=eval_params.get("seed"),
+        )
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"params.yaml eval: bad decoding settings: {err}") from err
+
+
+def run_benchmark(backend: Backend, records: list[dict[str, Any]], decoding: Decoding, scorer: Scorer) -> list[dict[str, Any]]:
+    """One generation per record (reseeded per prompt, so order does not matter), scored."""
+    rows = []
+    for record in tqdm(records, desc=f"score {backend.name}", unit="prompt"):
+        messages = [{"role": m["role"], "content": m["content"]} for m in record["messages"]]
+        generation = backend.generate(messages, decoding)
+        scores = scorer(record["task"], generation.text, record["ground_truth"], messages[-1]["content"])
+        if not isinstance(scores, dict) or "reward" not in scores:
+            raise TypeError(f"scorer returned {scores!r} for {record['id']}: expected a dict with 'reward'")
+        rows.append({
+            "id": record["id"],
+            "task": record["task"],
+            "difficulty": record["difficulty"],
+            "completion": generation.text,
+            "finish_reason": generation.finish_reason,
+            "prompt_tokens": generation.prompt_tokens,
+            "completion_tokens": generation.completion_tokens,
+            "scores": scores,
+            "latency_s": generation.latency_s,
+            "cost_usd": backend.cost_usd(generation),
+        })
+    return rows
+
+
+def write_generations(path: str | Path, rows: list[dict[str, Any]]) -> int:
+    return write_jsonl(path, ({k: v for k, v in r.items() if k not in TIMING_FIELDS} for r in rows))
+
+
+def latency_csv(rows: list[dict[str, Any]]) -> str:
+    """One line per prompt in benchmark order: the DVC plot of latency per prompt for one model."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["prompt", "id", "task", "latency_s"])
+    for i, row in enumerate(rows):
+        writer.writerow([i, row["id"], row["task"], f"{row['latency_s']:.4f}"])
+    return buf.getvalue()

@@ -1,9 +1,11 @@
 """The record contract shared by every prompt file (data/prompts/**/*.jsonl)."""
 from __future__ import annotations
 
-from typing import Any, Literal
+import json
+from pathlib import Path
+from typing import Any, Iterator, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from schemas.tasks import STRATA, TASKS, parse_truth
 
@@ -42,3 +44,39 @@ class PromptRecord(BaseModel):
             raise ValueError("messages must be system..user, without the answer")
         parse_truth(self.task, self.ground_truth)
         return self
+
+
+def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """Validate a prompt JSONL file line by line: yields (line, record, None) or (line, None, error).
+
+    Records come back exactly as stored (not re-serialised), so downstream files stay byte-stable;
+    an error names the file, the line and the offending field.
+    """
+    path = Path(path)
+    with open(path, encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+                PromptRecord.model_validate(data)
+            except json.JSONDecodeError as err:
+                yield line_no, None, f"{path}:{line_no}: not valid JSON: {err}"
+            except ValidationError as err:
+                first = err.errors()[0]
+                field = ".".join(str(p) for p in first["loc"]) or "record"
+                yield line_no, None, f"{path}:{line_no}: column {field}: {first['msg']}"
+            else:
+                yield line_no, data, None
+
+
+def read_records(path: str | Path) -> list[dict[str, Any]]:
+    """All records of a prompt JSONL file; the first invalid line raises ValueError."""
+    records = []
+    for _, record, error in iter_records(path):
+        if error:
+            raise ValueError(error)
+        records.append(record)
+    if not records:
+        raise ValueError(f"{path}: no records")
+    return records

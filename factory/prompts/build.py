@@ -10,7 +10,8 @@ from factory.io import write_json, write_jsonl
 from factory.prompts import GENERATORS
 from factory.prompts.base import GenerationContext
 from factory.prompts.publish import publish
-from factory.prompts.split import SplitConfig, Splitter, SplitError, leakage, read_records
+from factory.prompts.split import SplitConfig, Splitter, SplitError, leakage
+from schemas.records import read_records
 from schemas.tasks import TASKS
 
 log = logging.getLogger(__name__)

@@ -18,15 +18,12 @@ import logging
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterable
 
-from pydantic import ValidationError
 
 from factory.prompts import GENERATORS
 from factory.prompts.base import BENCHMARK_SIZE, BENCHMARK_STRATA
 from factory.prompts.overlap import Gram, NearDuplicateIndex, boilerplate, content_ngrams, normalized
-from schemas.records import PromptRecord
 from schemas.tasks import STRATA, TASKS
 
 log = logging.getLogger(__name__)
@@ -63,25 +60,6 @@ class SplitConfig:
 
 def user_text(record: dict[str, Any]) -> str:
     return next(m["content"] for m in reversed(record["messages"]) if m["role"] == "user")
-
-
-def read_records(path: str | Path) -> list[dict[str, Any]]:
-    """Read a prompt JSONL file, validating every line; errors name the file and line."""
-    import json
-
-    path = Path(path)
-    records = []
-    with open(path, encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-                PromptRecord.model_validate(data)
-            except (json.JSONDecodeError, ValidationError) as exc:
-                raise ValueError(f"{path}:{line_no}: invalid prompt record: {exc}") from exc
-            records.append(data)
-    return records
 
 
 class OverlapIndex:

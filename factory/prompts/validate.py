@@ -14,34 +14,26 @@ from typing import Any
 import duckdb
 import great_expectations.expectations as gxe
 import pandas as pd
-from pydantic import ValidationError
 
 from factory.io import sha256_file
 from factory.prompts.base import BENCHMARK_SIZE, BENCHMARK_STRATA
 from factory.prompts.publish import SPLIT_FILES
-from factory.prompts.split import OverlapIndex, SplitConfig, leakage, read_records
+from factory.prompts.split import OverlapIndex, SplitConfig, leakage
 from factory.prompts.sql import execute_gold
 from factory.validation import ValidationReport, validate_tables
 from factory.validation.gx import TableCheck
-from schemas.records import PromptRecord
-from schemas.tasks import TASKS, parse_truth
+from schemas.records import iter_records, read_records
+from schemas.tasks import TASKS
 
 
 def record_errors(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """All records of a JSONL file and one 'file:line: message' per invalid line (never stops early)."""
+    """All valid records of a JSONL file and one 'file:line: message' per invalid line (never stops early)."""
     records, errors = [], []
-    with open(path, encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-                PromptRecord.model_validate(data)
-                parse_truth(data["task"], data["ground_truth"])
-            except (json.JSONDecodeError, ValidationError, KeyError) as exc:
-                errors.append(f"{path}:{line_no}: {str(exc).splitlines()[0]} {str(exc).splitlines()[1:3]}")
-                continue
-            records.append(data)
+    for _, record, error in iter_records(path):
+        if error:
+            errors.append(error)
+        else:
+            records.append(record)
     return records, errors
 
 

@@ -12,7 +12,8 @@ from factory.io import read_jsonl, sha256_file
 from factory.prompts.base import BENCHMARK_STRATA
 from factory.prompts.build import split_pools
 from factory.prompts.overlap import NearDuplicateIndex, boilerplate, ngrams, normalized
-from factory.prompts.split import OverlapIndex, SplitConfig, SplitError, Splitter, leakage, read_records, user_text
+from factory.prompts.split import OverlapIndex, SplitConfig, SplitError, Splitter, leakage, user_text
+from schemas.records import read_records
 from schemas.tasks import TASKS, parse_truth
 
 from .conftest import SMALL_COUNTS, build_prompt_sets, small_params

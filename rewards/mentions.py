@@ -6,17 +6,10 @@ import re
 from functools import lru_cache
 
 from rewards.parsing import fold, words
+from schemas.brazil import MONTHS_PT, STATE_NAMES
 
-STATES = {
-    "ac": "acre", "al": "alagoas", "ap": "amapa", "am": "amazonas", "ba": "bahia", "ce": "ceara",
-    "df": "distrito federal", "es": "espirito santo", "go": "goias", "ma": "maranhao",
-    "mt": "mato grosso", "ms": "mato grosso do sul", "mg": "minas gerais", "pa": "para",
-    "pb": "paraiba", "pr": "parana", "pe": "pernambuco", "pi": "piaui", "rj": "rio de janeiro",
-    "rn": "rio grande do norte", "rs": "rio grande do sul", "ro": "rondonia", "rr": "roraima",
-    "sc": "santa catarina", "sp": "sao paulo", "se": "sergipe", "to": "tocantins",
-}
-MONTHS = ("janeiro", "fevereiro", "marco", "abril", "maio", "junho", "julho", "agosto", "setembro",
-          "outubro", "novembro", "dezembro")
+STATES = {uf.lower(): fold(name) for uf, name in STATE_NAMES.items()}
+MONTHS = tuple(fold(m) for m in MONTHS_PT)
 _YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _CONNECTORS = frozenset({"e", "de", "da", "do", "das", "dos", "para", "a", "o"})
 

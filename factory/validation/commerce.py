@@ -12,9 +12,8 @@ import great_expectations.expectations as gxe
 import pandas as pd
 
 from factory.validation.gx import TableCheck
+from schemas.brazil import UF
 
-UF = ["AC", "AL", "AM", "AP", "BA", "CE", "DF", "ES", "GO", "MA", "MG", "MS", "MT", "PA", "PB", "PE", "PI",
-      "PR", "RJ", "RN", "RO", "RR", "RS", "SC", "SE", "SP", "TO"]
 ORDER_STATUSES = ["delivered", "shipped", "canceled", "unavailable", "invoiced", "processing", "created", "approved"]
 PAYMENT_TYPES = ["credit_card", "boleto", "voucher", "debit_card", "not_defined"]
 
@@ -61,7 +60,7 @@ def raw_checks(raw: dict[str, pd.DataFrame]) -> list[TableCheck]:
             nonempty, *_unique_not_null("customer_id"),
             gxe.ExpectColumnValuesToNotBeNull(column="customer_unique_id"),
             gxe.ExpectColumnValuesToMatchRegex(column="customer_zip_code_prefix", regex=r"^\d{5}$"),
-            _in_set("customer_state", UF),
+            _in_set("customer_state", list(UF)),
         ]),
         TableCheck("orders", orders_frame, [
             nonempty, *_unique_not_null("order_id"), *orders_refs,
@@ -92,7 +91,7 @@ def raw_checks(raw: dict[str, pd.DataFrame]) -> list[TableCheck]:
             _between("product_weight_g", 0, 100_000, mostly=0.99),
         ]),
         TableCheck("sellers", sellers, [
-            nonempty, *_unique_not_null("seller_id"), _in_set("seller_state", UF),
+            nonempty, *_unique_not_null("seller_id"), _in_set("seller_state", list(UF)),
             gxe.ExpectColumnValuesToMatchRegex(column="seller_zip_code_prefix", regex=r"^\d{5}$"),
         ]),
         TableCheck("category_translation", raw["category_translation"], [
@@ -104,7 +103,7 @@ def raw_checks(raw: dict[str, pd.DataFrame]) -> list[TableCheck]:
     if len(b2w):
         checks.append(TableCheck("b2w_reviews", b2w, [
             _between("overall_rating", 1, 5), gxe.ExpectColumnValuesToNotBeNull(column="review_text"),
-            _in_set("reviewer_state", UF), _in_set("reviewer_gender", ["M", "F"]),
+            _in_set("reviewer_state", list(UF)), _in_set("reviewer_gender", ["M", "F"]),
         ]))
     return checks
 
@@ -132,7 +131,7 @@ def db_checks(con: duckdb.DuckDBPyConnection, raw_rows: dict[str, int]) -> list[
             *_unique_not_null("customer_unique_id"),
             _between("frequency", 1, None), _between("recency_days", 0, None), _between("tenure_days", 0, None),
             _between("monetary", 0, None), _between("avg_review_score", 1, 5),
-            _in_set("customer_state", UF),
+            _in_set("customer_state", list(UF)),
         ]),
     ]
     return checks

@@ -5,7 +5,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 
-from schemas.brazil import MONTHS_PT, STATE_NAMES  # noqa: F401  (re-exported for the generators)
+from schemas.brazil import MONTHS_PT, STATE_NAMES
 
 ORDER_STATUS_PT = {
     "delivered": "entregue", "shipped": "enviado (em trânsito)", "canceled": "cancelado",

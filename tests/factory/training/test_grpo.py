@@ -125,3 +125,35 @@ def test_resume_after_an_interruption_continues_the_step_count(
     assert steps == [1, 2, 3, 4]  # history restored up to 2, then 3 and 4 trained
     assert not (tmp_path / "work").exists()
     check_model_dir(tmp_path / "grpo")
+
+
+def test_too_few_prompts_for_one_generation_batch_is_an_error(
+    sft_model_dir: Path, records: list[dict], task_rewards: list, grpo_params: dict, tmp_path: Path
+) -> None:
+    params = {**grpo_params, "steps_per_generation": 8}   # 8 x 8 / 4 = 16 prompts per generation batch
+    with pytest.raises(ValueError, match="needs 16"):
+        train_grpo(records, [], policy_dir=sft_model_dir, out_dir=tmp_path / "grpo", params=params,
+                   reward_funcs=task_rewards, work_dir=tmp_path / "work")
+    assert not (tmp_path / "grpo").exists()
+
+
+def test_summarize_uses_the_rows_that_carry_each_figure() -> None:
+    from factory.training.grpo import summarize
+    from factory.training.monitors import FailureMonitor
+
+    history = []
+    for step in range(1, 11):
+        row = {"step": step, "loss": 0.1 * step, "entropy": 4.0 - 0.1 * step, "grad_norm": 1.0}
+        if step % 4 == 1:   # generation steps 1, 5, 9 carry the rewards
+            row.update(reward=0.1 * step, reward_std=0.2, frac_reward_zero_std=0.25,
+                       **{"completions/clipped_ratio": 0.5, "rewards/sql/mean": 0.3 if step < 9 else None})
+        else:
+            row.update(reward=None, reward_std=None)
+        history.append(row)
+    history.append({"step": 10, "eval_reward": 0.4, "eval_rewards/sql/mean": 0.35})
+    m = summarize(history, ["sql"], FailureMonitor())
+    assert m["reward_first"] == pytest.approx(0.1) and m["reward_last"] == pytest.approx(0.9)
+    assert m["loss_last"] == pytest.approx(0.95)               # last fifth of 10 rows: steps 9, 10
+    assert m["train_reward"] == {"sql": pytest.approx(0.3)}     # step 5 is the last with an sql reward
+    assert m["eval_reward"] == {"sql": 0.35} and m["eval_reward_mean"] == 0.4
+    assert m["monitors"]["clipped_ratio"] == pytest.approx(0.5) and m["monitors"]["kl_last"] is None

@@ -11,7 +11,7 @@ import pytest
 from factory.training import checkpoints
 from factory.training.backends import choose_backend, precision_args
 from factory.training.grpo import steps_per_epoch
-from factory.training.monitors import FailureMonitor, Thresholds, log_rows, plot_curves, write_csv
+from factory.training.monitors import FailureMonitor, Thresholds, log_rows, plot_curves, select, write_csv
 from factory.training.sampling import degeneracy, repetition
 
 
@@ -63,6 +63,14 @@ def test_log_rows_split_train_and_eval_and_drop_bookkeeping(tmp_path: Path) -> N
     assert parsed[1] == {"step": "2", "loss": "0.5", "reward": "0.4", "entropy": "2.5"}
     plot_curves(tmp_path / "c.png", rows, {"loss": ["loss"], "absent": ["kl"]}, title="t")
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_select_keeps_dense_rows_per_plot() -> None:
+    rows = [{"step": 1, "loss": 0.1, "reward": 0.5, "rewards/sql/mean": 0.2, "entropy": 3.0},
+            {"step": 2, "loss": 0.2, "reward": None, "rewards/sql/mean": None, "entropy": 2.9}]
+    assert select(rows, ["reward", "rewards/"]) == [{"step": 1, "reward": 0.5, "rewards/sql/mean": 0.2}]
+    assert select(rows, ["loss", "entropy"]) == [{"step": 1, "loss": 0.1, "entropy": 3.0},
+                                                  {"step": 2, "loss": 0.2, "entropy": 2.9}]
 
 
 def test_repetition_and_degeneracy() -> None:

@@ -25,7 +25,7 @@ def _project(root: Path, records: list[dict]) -> Path:
     params["sft"].update(max_steps=8, per_device_train_batch_size=4, max_length=256, save_steps=100,
                          samples_per_task=1, sample_max_new_tokens=16)
     params["train"].update(max_steps=2, max_prompt_length=256, max_completion_length=16, eval_steps=2,
-                           eval_prompts_per_task=2, save_steps=100)
+                           eval_prompts_per_task=2, save_steps=100, steps_per_generation=2)
     params["tracking"]["wandb"] = False
     root.mkdir(parents=True, exist_ok=True)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
@@ -62,8 +62,11 @@ def test_stages_base_model_sft_grpo_write_models_reports_and_metrics(
     assert grpo["global_step"] == 2 and grpo["sampling"]["temperature"] == 1.0
     assert set(grpo["eval_reward"]) == {"push", "reasoning", "sentiment"}
     rows = list(csv.DictReader(open(root / "reports/plots/grpo_log.csv")))
-    assert [r["step"] for r in rows] == ["1", "2"]
-    assert {"reward", "frac_reward_zero_std", "completions/clipped_ratio", "entropy", "grad_norm"} <= set(rows[0])
+    assert [r["step"] for r in rows] == ["1", "2"] and {"loss", "entropy", "grad_norm"} <= set(rows[0])
+    rewards = list(csv.DictReader(open(root / "reports/plots/grpo_rewards.csv")))
+    assert [r["step"] for r in rewards] == ["1"]   # rewards exist on generation steps (every 2 here)
+    assert {"reward", "frac_reward_zero_std", "completions/clipped_ratio"} <= set(rewards[0])
+    assert all(rewards[0][k] for k in ("reward", "frac_reward_zero_std", "completions/clipped_ratio"))
     assert list(csv.DictReader(open(root / "reports/plots/grpo_eval.csv")))[0]["eval_rewards/sentiment/mean"]
     assert (root / "reports/plots/sft_log.csv").is_file()
     for png in ("sft_curves.png", "grpo_curves.png"):
@@ -80,7 +83,7 @@ def test_grpo_stage_on_two_cpu_processes(tmp_path: Path, records: list[dict], sf
     shutil.copytree(sft_model_dir, root / "data/models/sft")
     out = _run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
                 "-m", "stages.grpo"], root)
-    assert "x 2 processes) = 3 steps per epoch" in out   # 12 prompts x 4 / (8 x 1 x 2)
+    assert "(4 batch x 1 accumulation x 2 processes) = 6 steps per epoch" in out   # 12 prompts x 4 / (4 x 1 x 2)
     grpo = json.loads((root / "reports/metrics/grpo.json").read_text())
-    assert grpo["global_step"] == 2
+    assert grpo["global_step"] == 2 and grpo["reward_last"] is not None
     check_model_dir(root / "data/models/grpo")

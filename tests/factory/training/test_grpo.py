@@ -157,3 +157,16 @@ def test_summarize_uses_the_rows_that_carry_each_figure() -> None:
     assert m["train_reward"] == {"sql": pytest.approx(0.3)}     # step 5 is the last with an sql reward
     assert m["eval_reward"] == {"sql": 0.35} and m["eval_reward_mean"] == 0.4
     assert m["monitors"]["clipped_ratio"] == pytest.approx(0.5) and m["monitors"]["kl_last"] is None
+
+
+def test_grpo_with_lora_saves_a_merged_policy(
+    sft_model_dir: Path, records: list[dict], task_rewards: list, grpo_params: dict, tmp_path: Path
+) -> None:
+    params = {**grpo_params, "max_steps": 1, "learning_rate": 1e-2,
+              "lora": {"enabled": True, "r": 4, "alpha": 8, "dropout": 0.0}}
+    run = train_grpo(records, [], policy_dir=sft_model_dir, out_dir=tmp_path / "grpo", params=params,
+                     reward_funcs=task_rewards, work_dir=tmp_path / "work")
+    assert run.metrics["lora"] is True and run.metrics["global_step"] == 1
+    assert not (tmp_path / "grpo" / "adapter_config.json").exists()
+    model, _ = load_model(tmp_path / "grpo")
+    assert not any("lora" in name for name, _ in model.named_parameters())

@@ -1,7 +1,6 @@
 """SFT: loss falls, the saved model reloads with its tokenizer, degenerate output is measured."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest

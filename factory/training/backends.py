@@ -1,0 +1,122 @@
+"""Where the policy comes from: Unsloth on CUDA when asked (or `auto`), otherwise TRL + PEFT.
+
+Unsloth is an optional extra (`pip install -e '.[gpu]'`) that cannot even be imported without a
+GPU, so it is imported lazily and only after `choose_backend` said so. Both backends return a
+plain `(model, tokenizer)` pair that TRL trainers accept, and `save_policy` writes a merged,
+reloadable HF folder either way.
+"""
+from __future__ import annotations
+
+import importlib.util
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("auto", "trl", "unsloth")
+LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+@dataclass(frozen=True)
+class LoraSpec:
+    enabled: bool = False
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any] | None) -> "LoraSpec":
+        return cls(**(params or {}))
+
+
+def cuda_available() -> bool:
+    return torch.cuda.is_available()
+
+
+def unsloth_installed() -> bool:
+    return importlib.util.find_spec("unsloth") is not None
+
+
+def choose_backend(requested: str, *, cuda: bool | None = None, unsloth: bool | None = None) -> str:
+    """Resolve `train.backend` to "trl" or "unsloth".
+
+    auto: unsloth when CUDA is present and the extra is installed, else trl. unsloth without CUDA
+    (or without the extra) falls back to trl with a warning, so the same params run on a laptop.
+    """
+    if requested not in BACKENDS:
+        raise ValueError(f"train.backend must be one of {BACKENDS}, got {requested!r}")
+    cuda = cuda_available() if cuda is None else cuda
+    unsloth = unsloth_installed() if unsloth is None else unsloth
+    if requested == "trl":
+        return "trl"
+    if cuda and unsloth:
+        return "unsloth"
+    if requested == "unsloth":
+        why = "no CUDA device" if not cuda else "the unsloth extra is not installed (pip install -e '.[gpu]')"
+        log.warning("train.backend=unsloth but %s: falling back to trl + peft", why)
+    return "trl"
+
+
+def precision_args(cuda: bool | None = None) -> dict[str, Any]:
+    """bf16 on a CUDA device that supports it; fp32 on CPU (use_cpu, bf16=False)."""
+    cuda = cuda_available() if cuda is None else cuda
+    if not cuda:
+        return {"use_cpu": True, "bf16": False, "fp16": False}
+    return {"use_cpu": False, "bf16": torch.cuda.is_bf16_supported(), "fp16": False}
+
+
+def peft_config(lora: LoraSpec) -> Any:
+    from peft import LoraConfig
+
+    return LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+                      target_modules=LORA_TARGETS, task_type="CAUSAL_LM")
+
+
+def load_policy(path: str | Path, *, backend: str, lora: LoraSpec, max_seq_length: int, seed: int) -> tuple[Any, Any]:
+    """Load the model to train (LoRA-wrapped when enabled) and its tokenizer."""
+    if backend == "unsloth":
+        return _load_unsloth(path, lora=lora, max_seq_length=max_seq_length, seed=seed)
+    from factory.training.base_model import load_model
+
+    model, tokenizer = load_model(path)
+    if lora.enabled:
+        from peft import get_peft_model
+
+        model = get_peft_model(model, peft_config(lora))
+    return model, tokenizer
+
+
+def _load_unsloth(path: str | Path, *, lora: LoraSpec, max_seq_length: int, seed: int) -> tuple[Any, Any]:
+    from unsloth import FastLanguageModel  # lazy: needs CUDA
+
+    model, tokenizer = FastLanguageModel.from_pretrained(
+        model_name=str(path), max_seq_length=max_seq_length, dtype=None, load_in_4bit=False,
+        full_finetuning=not lora.enabled,
+    )
+    if lora.enabled:
+        model = FastLanguageModel.get_peft_model(
+            model, r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=LORA_TARGETS,
+            use_gradient_checkpointing="unsloth", random_state=seed,
+        )
+    return model, tokenizer
+
+
+def merged(model: Any) -> Any:
+    """The plain transformers model: LoRA adapters merged into the weights when present."""
+    if hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    return model
+
+
+def save_policy(model: Any, tokenizer: Any, out_dir: str | Path) -> Path:
+    """Save a merged, reloadable HF folder with its tokenizer and a neutral generation config."""
+    from factory.training.base_model import neutral_generation_config, save_model
+
+    model = merged(model)
+    model.generation_config = neutral_generation_config(model, tokenizer)
+    model = model.to(torch.float32) if not cuda_available() else model
+    return save_model(model, tokenizer, out_dir, require_generation_markers=False)

@@ -1,0 +1,87 @@
+"""Prompt records -> the datasets TRL trains on (SFT conversations, GRPO prompts) and the tokenizer corpus."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from pydantic import ValidationError
+
+from schemas.records import PromptRecord
+
+
+def read_records(path: str | Path) -> list[dict[str, Any]]:
+    """Read and validate a PromptRecord JSONL file; a bad line raises naming file, line and field."""
+    path = Path(path)
+    rows: list[dict[str, Any]] = []
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(PromptRecord.model_validate_json(line).model_dump())
+            except ValidationError as err:
+                first = err.errors()[0]
+                field = ".".join(str(p) for p in first["loc"]) or "record"
+                raise ValueError(f"{path}:{lineno}: column {field}: {first['msg']}") from err
+    if not rows:
+        raise ValueError(f"{path}: no records")
+    return rows
+
+
+def gold_answer(record: dict[str, Any]) -> str:
+    """The assistant turn SFT learns: the rewards library renders it from the ground truth."""
+    from rewards.render import gold_answer as render
+
+    return render(record["task"], record["ground_truth"])
+
+
+def sft_conversations(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for r in records:
+        messages = [{"role": m["role"], "content": m["content"]} for m in r["messages"]]
+        yield {"id": r["id"], "task": r["task"],
+               "messages": messages + [{"role": "assistant", "content": gold_answer(r)}]}
+
+
+def sft_dataset(records: Iterable[dict[str, Any]]) -> Any:
+    """A conversational dataset: system..user + the gold answer as the assistant turn."""
+    from datasets import Dataset
+
+    return Dataset.from_list(list(sft_conversations(records)))
+
+
+def grpo_dataset(records: Iterable[dict[str, Any]]) -> Any:
+    """Conversational prompts with the columns reward functions read (`task`, `ground_truth` as JSON)."""
+    from datasets import Dataset
+
+    rows = [{
+        "id": r["id"],
+        "task": r["task"],
+        "difficulty": r["difficulty"],
+        "prompt": [{"role": m["role"], "content": m["content"]} for m in r["messages"]],
+        "ground_truth": json.dumps(r["ground_truth"], ensure_ascii=False, sort_keys=True),
+    } for r in records]
+    return Dataset.from_list(rows)
+
+
+def tokenizer_corpus(records: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """Every message text and every gold answer: what the tiny model's tokenizer is trained on."""
+    for r in records:
+        for m in r["messages"]:
+            yield m["content"]
+        yield gold_answer(r)
+
+
+def per_task_sample(records: Iterable[dict[str, Any]], per_task: int) -> list[dict[str, Any]]:
+    """The first `per_task` records of each task by id: a small, deterministic, balanced subset."""
+    by_task: dict[str, list[dict[str, Any]]] = {}
+    for r in sorted(records, key=lambda r: (r["task"], r["id"])):
+        by_task.setdefault(r["task"], []).append(r)
+    return [r for task in sorted(by_task) for r in by_task[task][:per_task]]
+
+
+def records_hash(records: Iterable[dict[str, Any]]) -> str:
+    """A content hash of records (for resume fingerprints)."""
+    from factory.io import dumps_json, sha256_bytes
+
+    return sha256_bytes(dumps_json(list(records)).encode("utf-8"))

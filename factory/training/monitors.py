@@ -1,0 +1,180 @@
+"""Training curves and the seed failure-mode monitors.
+
+The seeds lost days to runs that "trained" while nothing was learned: groups whose rewards were
+all equal (zero std: no advantage, no gradient), completions that all hit the length ceiling
+(masked away: no gradient), and entropy collapse (the policy stops exploring). `FailureMonitor`
+prints a warning line when one of these is sustained; `log_rows` turns the trainer's
+`log_history` (restored on resume, so curves survive an interruption) into CSV rows for DVC plots.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from transformers import TrainerCallback
+
+from factory.io import atomic_path, write_text
+
+# Keys of the trainer logs that are run bookkeeping, not curves (and would break byte-stability).
+_SKIP = ("runtime", "per_second", "total_flos", "train_loss", "num_tokens", "epoch", "step_time")
+
+MONITORED = {
+    "frac_reward_zero_std": "frac_reward_zero_std",
+    "clipped_ratio": "completions/clipped_ratio",
+    "entropy": "entropy",
+    "kl": "kl",
+    "grad_norm": "grad_norm",
+}
+
+
+@dataclass
+class Thresholds:
+    zero_std: float = 0.5         # share of groups whose rewards are all equal
+    ceiling: float = 0.95         # share of completions that hit max_completion_length
+    entropy_ratio: float = 0.1    # collapse: entropy below this share of its first value...
+    entropy_floor: float = 0.05   # ...or below this many nats
+    window: int = 5               # consecutive logged steps that make a condition "sustained"
+
+
+@dataclass
+class FailureMonitor:
+    """Watch GRPO logs; warn once at the onset of each sustained failure mode, count the warnings."""
+
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    history: dict[str, list[float]] = field(default_factory=dict)
+    active: set[str] = field(default_factory=set)
+    warnings: dict[str, int] = field(default_factory=lambda: {"zero_std": 0, "ceiling": 0, "entropy_collapse": 0})
+    first_entropy: float | None = None
+
+    def update(self, logs: dict[str, Any], step: int) -> list[str]:
+        t = self.thresholds
+        for name, key in MONITORED.items():
+            if _finite(logs.get(key)):
+                self.history.setdefault(name, []).append(float(logs[key]))
+        if self.first_entropy is None and self.history.get("entropy"):
+            self.first_entropy = self.history["entropy"][0]
+        conditions = {
+            "zero_std": self._sustained("frac_reward_zero_std", lambda v: v > t.zero_std),
+            "ceiling": self._sustained("clipped_ratio", lambda v: v > t.ceiling),
+            "entropy_collapse": self.first_entropy is not None and self._sustained(
+                "entropy", lambda v: v < max(t.entropy_floor, t.entropy_ratio * self.first_entropy)),
+        }
+        messages = []
+        for name, on in conditions.items():
+            if on and name not in self.active:
+                self.warnings[name] += 1
+                messages.append(self._message(name, step))
+            (self.active.add if on else self.active.discard)(name)
+        return messages
+
+    def _sustained(self, name: str, bad: Any) -> bool:
+        values = self.history.get(name, [])[-self.thresholds.window:]
+        return len(values) == self.thresholds.window and all(bad(v) for v in values)
+
+    def _message(self, name: str, step: int) -> str:
+        t, w = self.thresholds, self.thresholds.window
+        if name == "zero_std":
+            what = (f"frac_reward_zero_std > {t.zero_std} for {w} steps: most groups get the same reward, "
+                    "no advantage and no gradient (task too hard/easy, or temperature too low)")
+        elif name == "ceiling":
+            what = (f"over {t.ceiling:.0%} of completions hit max_completion_length for {w} steps: "
+                    "truncated completions are masked, so almost nothing is learned")
+        else:
+            what = (f"entropy below {t.entropy_ratio:.0%} of its start ({self.first_entropy:.3f}) "
+                    f"for {w} steps: the policy stopped exploring")
+        return f"WARNING [monitor] step {step}: {what}"
+
+
+class MonitorCallback(TrainerCallback):
+    """Feeds each log into a FailureMonitor and prints its warning lines."""
+
+    def __init__(self, monitor: FailureMonitor | None = None) -> None:
+        self.monitor = monitor or FailureMonitor()
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kw: Any) -> None:
+        if logs and state.is_world_process_zero:
+            for line in self.monitor.update(logs, state.global_step):
+                print(line, flush=True)
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def log_rows(log_history: Iterable[dict[str, Any]], *, eval_rows: bool = False) -> list[dict[str, Any]]:
+    """Train (or eval) log entries as flat rows keyed by step, bookkeeping keys dropped."""
+    rows = []
+    for entry in log_history:
+        is_eval = any(k.startswith("eval_") for k in entry)
+        if is_eval != eval_rows or "step" not in entry:
+            continue
+        row = {"step": entry["step"]}
+        row.update({k: v for k, v in entry.items()
+                    if k != "step" and not any(s in k for s in _SKIP) and isinstance(v, (int, float))})
+        if len(row) > 1:
+            rows.append(row)
+    return rows
+
+
+def select(rows: Iterable[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
+    """`step` + the columns named in `keys` (a key ending in "/" is a prefix), from rows that have one.
+
+    GRPO logs rewards only on generation steps (every `steps_per_generation`) but loss, entropy and
+    grad_norm on every step: splitting them keeps each plot file dense (no empty cells).
+    """
+    def wanted(column: str) -> bool:
+        return any(column == k or (k.endswith("/") and column.startswith(k)) for k in keys)
+
+    out = []
+    for row in rows:
+        kept = {k: v for k, v in row.items() if k != "step" and wanted(k)}
+        if any(_finite(v) for v in kept.values()):
+            out.append({"step": row["step"], **kept})
+    return out
+
+
+def write_csv(path: str | Path, rows: list[dict[str, Any]]) -> None:
+    """Rows -> CSV with the union of columns (first-seen order, `step` first); missing cells empty."""
+    columns: list[str] = []
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns or ["step"], lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _fmt(v) for k, v in row.items()})
+    write_text(path, buf.getvalue())
+
+
+def _fmt(value: Any) -> Any:
+    return f"{value:.6g}" if isinstance(value, float) else value
+
+
+def plot_curves(path: str | Path, rows: list[dict[str, Any]], panels: dict[str, list[str]], title: str) -> None:
+    """One PNG with a panel per group of columns (columns absent from the rows are skipped)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = {name: [c for c in cols if any(c in r for r in rows)] for name, cols in panels.items()}
+    panels = {name: cols for name, cols in panels.items() if cols}
+    fig, axes = plt.subplots(len(panels) or 1, 1, figsize=(8, 2.4 * max(1, len(panels))), sharex=True, squeeze=False)
+    for ax, (name, cols) in zip(axes[:, 0], panels.items()):
+        for col in cols:
+            points = [(r["step"], r[col]) for r in rows if _finite(r.get(col))]
+            if points:
+                ax.plot(*zip(*points), label=col, marker="." if len(points) < 30 else None)
+        ax.set_ylabel(name)
+        ax.legend(fontsize=7, loc="best")
+        ax.grid(alpha=0.3)
+    axes[-1, 0].set_xlabel("step")
+    fig.suptitle(title)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)

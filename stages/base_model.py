@@ -1,0 +1,37 @@
+"""Stage base_model: build the tiny seeded model (default) or import `model.base` into data/models/base."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from factory.config import load_params
+from factory.io import sha256_tree, write_json
+from factory.training.base_model import build_tiny_model, check_model_dir, count_parameters, import_base, load_model
+from factory.training.data import read_records, tokenizer_corpus
+
+PROMPTS = Path("data/prompts")
+OUT = Path("data/models/base")
+METRICS = Path("reports/metrics/base_model.json")
+
+
+def main() -> None:
+    params = load_params()["model"]
+    if params["base"] == "tiny":
+        tiny = params["tiny"]
+        # The benchmark stays out of the tokenizer corpus: only train/val texts and their gold answers.
+        records = read_records(PROMPTS / "train.jsonl") + read_records(PROMPTS / "val.jsonl")
+        build_tiny_model(
+            OUT, list(tokenizer_corpus(records)), seed=tiny["seed"], vocab_size=tiny["vocab_size"],
+            hidden_size=tiny["hidden_size"], num_layers=tiny["num_layers"], num_heads=tiny["num_heads"],
+        )
+    else:
+        import_base(params["base"], OUT)
+    info = check_model_dir(OUT, require_generation_markers=False)
+    model, _ = load_model(OUT)
+    info.update(base=params["base"], parameters=count_parameters(model), sha256=sha256_tree(OUT))
+    write_json(METRICS, info)
+    print(f"base model: {params['base']} -> {OUT} ({info['parameters']:,} parameters, "
+          f"vocab {info['vocab_size']}, {info['tokenizer_class']})")
+
+
+if __name__ == "__main__":
+    main()

@@ -31,3 +31,5 @@ test: install
 bench: install
 	$(BIN)/python benchmarks/data_stages.py
 	$(BIN)/python benchmarks/rewards_throughput.py
+	$(BIN)/python benchmarks/training_steps.py
+	$(BIN)/python benchmarks/serving_latency.py

@@ -6,7 +6,8 @@ from pathlib import Path
 from factory.config import load_params
 from factory.io import sha256_tree, write_json
 from factory.training.base_model import build_tiny_model, check_model_dir, count_parameters, import_base, load_model
-from factory.training.data import read_records, tokenizer_corpus
+from factory.training.data import tokenizer_corpus
+from schemas.records import read_records
 
 PROMPTS = Path("data/prompts")
 OUT = Path("data/models/base")

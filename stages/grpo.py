@@ -11,7 +11,8 @@ from accelerate import PartialState
 
 from factory.config import load_params
 from factory.io import write_json
-from factory.training.data import per_task_sample, read_records
+from factory.training.data import per_task_sample
+from schemas.records import read_records
 from factory.training.grpo import train_grpo
 from factory.training.monitors import Thresholds, log_rows, plot_curves, select, write_csv
 from factory.training.scoring import task_rewards

@@ -15,7 +15,7 @@ from typing import Any
 import rewards
 from factory.config import load_params
 from factory.io import sha256_bytes, write_json
-from factory.training.data import read_records
+from schemas.records import read_records
 from rewards.selftest import run_selftest
 
 BENCHMARK = Path("data/prompts/benchmark.jsonl")

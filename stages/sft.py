@@ -11,7 +11,8 @@ from accelerate import PartialState
 
 from factory.config import load_params
 from factory.io import write_json, write_text
-from factory.training.data import per_task_sample, read_records
+from factory.training.data import per_task_sample
+from schemas.records import read_records
 from factory.training.monitors import log_rows, plot_curves, write_csv
 from factory.training.sft import samples_markdown, sample_report, train_sft
 from factory.training.scoring import format_scorer

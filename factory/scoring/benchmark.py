@@ -16,7 +16,7 @@ from factory.scoring.backends import Backend, EndpointBackend, LocalBackend
 from factory.scoring.lineage import data_lineage
 from factory.scoring.metrics import summarize
 from factory.scoring.run import Scorer, decoding_from_params, latency_csv, run_benchmark, write_generations
-from factory.training.data import read_records
+from schemas.records import read_records
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 

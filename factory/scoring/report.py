@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from factory.io import atomic_path, read_jsonl, write_text
 from factory.scoring.benchmark import target_names
-from factory.training.data import read_records
+from schemas.records import read_records
 from schemas.tasks import STRATA, TASKS
 
 OVERALL = "overall"

@@ -2,31 +2,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from pydantic import ValidationError
 
-from schemas.records import PromptRecord
-
-
-def read_records(path: str | Path) -> list[dict[str, Any]]:
-    """Read and validate a PromptRecord JSONL file; a bad line raises naming file, line and field."""
-    path = Path(path)
-    rows: list[dict[str, Any]] = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(PromptRecord.model_validate_json(line).model_dump())
-            except ValidationError as err:
-                first = err.errors()[0]
-                field = ".".join(str(p) for p in first["loc"]) or "record"
-                raise ValueError(f"{path}:{lineno}: column {field}: {first['msg']}") from err
-    if not rows:
-        raise ValueError(f"{path}: no records")
-    return rows
 
 
 def gold_answer(record: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from rewards.base import Options
 from rewards.mentions import mentions
-from rewards.parsing import Reading, numbers_in_text, prose
+from rewards.parsing import Reading, numbers_in_text, prose, readability
 from schemas.tasks import Fact, InsightsTruth
 
 _SENTENCE_END = re.compile(r"[.!?;:](?:\s|$)|\n")
@@ -57,7 +57,7 @@ def grounding(text: str, truth: InsightsTruth, question: str = "") -> dict[str, 
         if not any(_close(r, t, f.rel_tolerance) for r in readings for f in truth.facts for t in _fact_targets(f))
         and not any(_close(r, s, 0.005) for r in readings for s in supported)
     )
-    precision = 1.0 - unsupported / len(figures) if figures else 1.0
+    precision = 1.0 - unsupported / len(figures) if figures else 0.0  # no figures: nothing grounded
     return {"facts_recall": facts_recall, "figures_precision": precision,
             "insights_grounding": 0.8 * facts_recall + 0.2 * precision}
 
@@ -87,4 +87,7 @@ def score(completion: str, truth: InsightsTruth, options: Options, prompt: str =
         scores["judge"] = verdict.score
         scores["judge_dimensions"] = verdict.dimensions
         scores["task"] = 0.5 * scores["insights_grounding"] + 0.5 * verdict.score
+    scores["readability"] = readability(text)
+    for stage in ("format", "partial", "task"):
+        scores[stage] *= scores["readability"]
     return scores

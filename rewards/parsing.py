@@ -96,6 +96,20 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+def readability(text: str) -> float:
+    """1.0 for ordinary prose, towards 0 for degenerate output (few distinct words, run-on junk).
+
+    Free-text rewards scale by it so that length, sentence count or vacuous precision never pay
+    for a repeated token, the usual failure of a small model.
+    """
+    tokens = words(text)
+    if not tokens:
+        return 0.0
+    distinct = len(set(tokens)) / len(tokens)
+    junk = sum(len(t) > 30 for t in tokens) / len(tokens)
+    return max(0.0, min(1.0, distinct / 0.35) - junk)
+
+
 @lru_cache(maxsize=16384)
 def normalize_label(value: str) -> str:
     """A category label in canonical form: "Produto não recebido" -> "produto_nao_recebido",

@@ -7,7 +7,7 @@ from typing import Any
 
 from rewards.base import Options
 from rewards.mentions import mentions
-from rewards.parsing import fold, number_readings, prose
+from rewards.parsing import fold, number_readings, prose, readability
 from schemas.tasks import PushTruth
 
 _DISCOUNT_WORD = re.compile(r"descont|cupo[mn]|cashback|\boff\b|promocode")
@@ -40,5 +40,6 @@ def score(completion: str, truth: PushTruth, options: Options, prompt: str = "")
     task = 1.0
     for value in constraints.values():
         task *= value
-    return {"format": quality, "partial": sum(constraints.values()) / len(constraints), "task": task,
-            "chars": len(text), **constraints}
+    fluent = readability(text)
+    return {"format": quality * fluent, "partial": fluent * sum(constraints.values()) / len(constraints),
+            "task": fluent * task, "readability": fluent, "chars": len(text), **constraints}

@@ -51,8 +51,10 @@ def main() -> None:
                 wall, rss = run_stage(stage, workdir)
                 total, peak = total + wall, max(peak, rss)
                 print(f"{orders:>8} {stage:<12} {wall:>8.2f} {rss:>9.0f}")
-            verdict = "meets" if total <= 20 and peak <= 1024 else "misses"
-            print(f"{orders:>8} {'total':<12} {total:>8.2f} {peak:>9.0f}   ({verdict} the 20 s / 1 GiB target at 100k)")
+            verdict = ""
+            if orders == 100_000:
+                verdict = "   meets the target" if total <= 20 and peak <= 1024 else "   misses the 20 s / 1 GiB target"
+            print(f"{orders:>8} {'total':<12} {total:>8.2f} {peak:>9.0f}{verdict}")
 
 
 if __name__ == "__main__":

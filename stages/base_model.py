@@ -1,10 +1,12 @@
-"""Stage base_model: build the tiny seeded model (default) or import `model.base` into data/models/base."""
+"""Stage base_model: the tiny seeded model (default), the named real base `gemma-3-270m`, or any
+local folder / hub id given as `model.base`, into data/models/base."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from factory.config import load_params
 from factory.io import sha256_tree, write_json
+from factory.training import gemma
 from factory.training.base_model import build_tiny_model, check_model_dir, count_parameters, import_base, load_model
 from factory.training.data import tokenizer_corpus
 from schemas.records import read_records
@@ -24,6 +26,9 @@ def main() -> None:
             OUT, list(tokenizer_corpus(records)), seed=tiny["seed"], vocab_size=tiny["vocab_size"],
             hidden_size=tiny["hidden_size"], num_layers=tiny["num_layers"], num_heads=tiny["num_heads"],
         )
+    elif params["base"] == gemma.NAME:
+        records = read_records(PROMPTS / "train.jsonl") + read_records(PROMPTS / "val.jsonl")
+        gemma.build_named_base(OUT, tokenizer_corpus(records))
     else:
         import_base(params["base"], OUT)
     info = check_model_dir(OUT, require_generation_markers=False)

@@ -13,7 +13,7 @@ from factory.config import load_params
 from factory.io import write_json, write_text
 from factory.training.data import per_task_sample
 from schemas.records import read_records
-from factory.training.monitors import log_rows, plot_curves, write_csv
+from factory.training.monitors import Thresholds, completion_warnings, log_rows, plot_curves, write_csv
 from factory.training.sft import samples_markdown, sample_report, train_sft
 from factory.training.scoring import format_scorer
 
@@ -41,7 +41,10 @@ def main() -> None:
         format_score=format_scorer(DB, params["rewards"]), seed=sft["seed"],
     )
     write_text("reports/sft_samples.md", samples_markdown(samples, degenerate, title="SFT samples on val (greedy)"))
-    write_json("reports/metrics/sft.json", {**run.metrics, "samples": degenerate})
+    warnings = completion_warnings("sft val samples", degenerate, Thresholds(**params["train"]["monitor"]))
+    for line in warnings:
+        print(line, flush=True)
+    write_json("reports/metrics/sft.json", {**run.metrics, "samples": {**degenerate, "warnings": len(warnings)}})
     m = run.metrics
     print(f"sft: {m['global_step']} steps, loss {m['loss_first']:.3f} -> {m['loss_last']:.3f}, val loss "
           f"{m['val_loss']}, valid format {degenerate['valid_format_rate']:.2f}, repetition "

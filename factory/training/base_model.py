@@ -157,13 +157,17 @@ def build_tiny_model(
 
 
 def save_model(
-    model: Any, tokenizer: Any, out_dir: str | Path, *, require_generation_markers: bool = True
+    model: Any, tokenizer: Any, out_dir: str | Path, *, require_generation_markers: bool = True,
+    extra_files: dict[str, bytes] | None = None,
 ) -> Path:
-    """save_pretrained model + tokenizer into `out_dir` (all or nothing), then verify the reload."""
+    """save_pretrained model + tokenizer (+ `extra_files`, e.g. a license NOTICE) into `out_dir`,
+    all or nothing, then verify the reload."""
     out_dir = Path(out_dir)
     with atomic_path(out_dir) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
+        for name, data in (extra_files or {}).items():
+            (Path(tmp) / name).write_bytes(data)
         check_model_dir(tmp, expected_template=tokenizer.chat_template,
                         require_generation_markers=require_generation_markers)
     return out_dir

@@ -38,6 +38,7 @@ class Thresholds:
     entropy_ratio: float = 0.1    # collapse: entropy below this share of its first value...
     entropy_floor: float = 0.05   # ...or below this many nats
     window: int = 5               # consecutive logged steps that make a condition "sustained"
+    looping: float = 0.2          # share of val/benchmark completions that loop (repetition > 0.5)
 
 
 @dataclass
@@ -47,7 +48,8 @@ class FailureMonitor:
     thresholds: Thresholds = field(default_factory=Thresholds)
     history: dict[str, list[float]] = field(default_factory=dict)
     active: set[str] = field(default_factory=set)
-    warnings: dict[str, int] = field(default_factory=lambda: {"zero_std": 0, "ceiling": 0, "entropy_collapse": 0})
+    warnings: dict[str, int] = field(default_factory=lambda: {"zero_std": 0, "ceiling": 0, "entropy_collapse": 0,
+                                                              "eval_ceiling": 0})
     first_entropy: float | None = None
 
     def update(self, logs: dict[str, Any], step: int) -> list[str]:
@@ -64,6 +66,12 @@ class FailureMonitor:
                 "entropy", lambda v: v < max(t.entropy_floor, t.entropy_ratio * self.first_entropy)),
         }
         messages = []
+        # Eval runs are rare: one eval whose completions nearly all hit the cap is already a finding.
+        eval_clipped = logs.get("eval_completions/clipped_ratio")
+        if _finite(eval_clipped) and eval_clipped > t.ceiling:
+            self.warnings["eval_ceiling"] += 1
+            messages.append(f"WARNING [monitor] step {step}: {eval_clipped:.0%} of val completions hit "
+                            f"max_completion_length (> {t.ceiling:.0%}): the policy does not stop")
         for name, on in conditions.items():
             if on and name not in self.active:
                 self.warnings[name] += 1
@@ -87,6 +95,24 @@ class FailureMonitor:
             what = (f"entropy below {t.entropy_ratio:.0%} of its start ({self.first_entropy:.3f}) "
                     f"for {w} steps: the policy stopped exploring")
         return f"WARNING [monitor] step {step}: {what}"
+
+
+def completion_warnings(where: str, degenerate: dict[str, float], thresholds: Thresholds | None = None) -> list[str]:
+    """WARNING [monitor] lines for a set of val or benchmark completions (`sampling.degeneracy` figures).
+
+    Looping (`1000…` to the length limit, one phrase repeated) above `thresholds.looping`, or a
+    share of completions that never stopped above `thresholds.ceiling`: the training curves can
+    look healthy while every answer is junk, so the completions themselves are checked.
+    """
+    t = thresholds or Thresholds()
+    lines = []
+    if degenerate["looping_rate"] > t.looping:
+        lines.append(f"WARNING [monitor] {where}: {degenerate['looping_rate']:.0%} of completions loop "
+                     f"(> {t.looping:.0%}): repeated tokens or phrases up to the length limit")
+    if 1.0 - degenerate["stopped_rate"] > t.ceiling:
+        lines.append(f"WARNING [monitor] {where}: {1.0 - degenerate['stopped_rate']:.0%} of completions hit the "
+                     f"length limit without stopping (> {t.ceiling:.0%})")
+    return lines
 
 
 class MonitorCallback(TrainerCallback):

@@ -61,11 +61,19 @@ def generate(
     return out
 
 
-def repetition(text: str, n: int = 3) -> float:
-    """Share of repeated word n-grams (0 = none repeated, near 1 = one phrase looping)."""
+def repetition(text: str, n: int = 3, chars: int = 8) -> float:
+    """Share of repeated n-grams (0 = none repeated, near 1 = one phrase looping).
+
+    The larger of two views: word n-grams catch a phrase that loops, character n-grams (whitespace
+    ignored) catch a run-on token such as `1000000…` or `{"sentiment": 0000…`, which is one "word".
+    """
     words = _WORD.findall(text.lower())
     grams = [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
-    return 1.0 - len(set(grams)) / len(grams) if grams else 0.0
+    word_rep = 1.0 - len(set(grams)) / len(grams) if grams else 0.0
+    squeezed = "".join(text.split())
+    cgrams = [squeezed[i:i + chars] for i in range(len(squeezed) - chars + 1)]
+    char_rep = 1.0 - len(set(cgrams)) / len(cgrams) if len(cgrams) >= 2 * chars else 0.0
+    return max(word_rep, char_rep)
 
 
 def degeneracy(samples: Sequence[dict[str, Any]], format_scores: Sequence[float], *, loop_threshold: float = 0.5) -> dict[str, float]:

@@ -11,7 +11,15 @@ import pytest
 from factory.training import checkpoints
 from factory.training.backends import choose_backend, precision_args
 from factory.training.grpo import steps_per_epoch
-from factory.training.monitors import FailureMonitor, Thresholds, log_rows, plot_curves, select, write_csv
+from factory.training.monitors import (
+    FailureMonitor,
+    Thresholds,
+    completion_warnings,
+    log_rows,
+    plot_curves,
+    select,
+    write_csv,
+)
 from factory.training.sampling import degeneracy, repetition
 
 
@@ -120,3 +128,36 @@ def test_checkpoint_resume_only_for_the_same_fingerprint(tmp_path: Path) -> None
     other = checkpoints.fingerprint(train={"max_steps": 8}, data="abc")
     assert checkpoints.prepare(work, other) is None
     assert not list(work.glob("checkpoint-*"))
+
+
+# What the tiny model really produced before SFT learned anything: a digit run to the length limit.
+COLLAPSED = ['{"sentiment": 1' + "0" * 120, "1" + "0" * 127, "0" * 128, '{"sentiment": "positivo", "sentiment_score": 0.9}']
+
+
+def test_repeated_digit_collapse_counts_as_repetition_and_looping() -> None:
+    assert all(repetition(t) > 0.8 for t in COLLAPSED[:3])
+    assert repetition(COLLAPSED[3]) < 0.3
+    # a correct, varied extraction answer is not flagged
+    gold = ('{"sentiment": "negativo", "sentiment_score": -0.8, "complaint_category": "atraso_entrega", '
+            '"churn_risk": 0.7, "repeat_intent": 0.2, "delivery_issue": true, "product_issue": false, '
+            '"seller_issue": false, "would_recommend": false, "main_complaint": "o pedido chegou com atraso"}')
+    assert repetition(gold) < 0.5
+    m = degeneracy([{"text": t, "stopped": i == 3} for i, t in enumerate(COLLAPSED)], [0, 0, 0, 1])
+    assert m["looping_rate"] == pytest.approx(3 / 4)
+
+
+def test_completion_warnings_flag_looping_and_ceiling_on_eval_sets() -> None:
+    m = degeneracy([{"text": t, "stopped": False} for t in COLLAPSED[:3]] + [{"text": COLLAPSED[3], "stopped": True}], [0] * 4)
+    lines = completion_warnings("benchmark sft", m, Thresholds(looping=0.2, ceiling=0.5))
+    assert len(lines) == 2 and all(line.startswith("WARNING [monitor] benchmark sft:") for line in lines)
+    assert "75% of completions loop" in lines[0] and "hit the length limit" in lines[1]
+    healthy = degeneracy([{"text": COLLAPSED[3], "stopped": True}] * 4, [1] * 4)
+    assert completion_warnings("benchmark grpo", healthy, Thresholds()) == []
+
+
+def test_ceiling_monitor_reads_eval_completions() -> None:
+    monitor = FailureMonitor(Thresholds(ceiling=0.9))
+    assert monitor.update({"eval_completions/clipped_ratio": 0.5}, step=10) == []
+    lines = monitor.update({"eval_completions/clipped_ratio": 1.0}, step=20)
+    assert lines and "val completions hit max_completion_length" in lines[0]
+    assert monitor.warnings["eval_ceiling"] == 1

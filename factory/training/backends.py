@@ -61,6 +61,38 @@ def choose_backend(requested: str, *, cuda: bool | None = None, unsloth: bool | 
     return "trl"
 
 
+def vllm_installed() -> bool:
+    return importlib.util.find_spec("vllm") is not None
+
+
+VLLM_MODES = ("colocate", "server")
+
+
+def vllm_args(params: dict[str, Any], *, cuda: bool | None = None, vllm: bool | None = None) -> dict[str, Any]:
+    """TRL's GRPOConfig vLLM knobs from `train.use_vllm` / `vllm_mode` / `vllm_gpu_memory_utilization`.
+
+    colocate: vLLM shares the training GPU (that share of its memory); server: generations come
+    from `trl vllm-serve` at `vllm_server_base_url`. Without CUDA or without vllm installed the
+    run falls back to transformers generation with a warning, so the same params run on a laptop.
+    """
+    if not params.get("use_vllm"):
+        return {"use_vllm": False}
+    mode = params.get("vllm_mode", "colocate")
+    if mode not in VLLM_MODES:
+        raise ValueError(f"train.vllm_mode must be one of {VLLM_MODES}, got {mode!r}")
+    cuda = cuda_available() if cuda is None else cuda
+    vllm = vllm_installed() if vllm is None else vllm
+    if not (cuda and vllm):
+        why = "no CUDA device" if not cuda else "vllm is not installed (pip install -e '.[gpu]')"
+        log.warning("train.use_vllm=true but %s: generating with transformers instead", why)
+        return {"use_vllm": False}
+    args = {"use_vllm": True, "vllm_mode": mode,
+            "vllm_gpu_memory_utilization": float(params.get("vllm_gpu_memory_utilization", 0.3))}
+    if mode == "server" and params.get("vllm_server_base_url"):
+        args["vllm_server_base_url"] = params["vllm_server_base_url"]
+    return args
+
+
 def precision_args(cuda: bool | None = None) -> dict[str, Any]:
     """bf16 on a CUDA device that supports it; fp32 on CPU (use_cpu, bf16=False)."""
     cuda = cuda_available() if cuda is None else cuda
@@ -76,10 +108,15 @@ def peft_config(lora: LoraSpec) -> Any:
                       target_modules=LORA_TARGETS, task_type="CAUSAL_LM")
 
 
-def load_policy(path: str | Path, *, backend: str, lora: LoraSpec, max_seq_length: int, seed: int) -> tuple[Any, Any]:
-    """Load the model to train (LoRA-wrapped when enabled) and its tokenizer."""
+def load_policy(path: str | Path, *, backend: str, lora: LoraSpec, max_seq_length: int, seed: int,
+                fast_inference: bool = False, gpu_memory_utilization: float = 0.3) -> tuple[Any, Any]:
+    """Load the model to train (LoRA-wrapped when enabled) and its tokenizer.
+
+    `fast_inference` (Unsloth only) turns on Unsloth's vLLM-backed generation for GRPO.
+    """
     if backend == "unsloth":
-        return _load_unsloth(path, lora=lora, max_seq_length=max_seq_length, seed=seed)
+        return _load_unsloth(path, lora=lora, max_seq_length=max_seq_length, seed=seed,
+                             fast_inference=fast_inference, gpu_memory_utilization=gpu_memory_utilization)
     from factory.training.base_model import load_model
 
     model, tokenizer = load_model(path)
@@ -90,13 +127,24 @@ def load_policy(path: str | Path, *, backend: str, lora: LoraSpec, max_seq_lengt
     return model, tokenizer
 
 
-def _load_unsloth(path: str | Path, *, lora: LoraSpec, max_seq_length: int, seed: int) -> tuple[Any, Any]:
+def unsloth_load_kwargs(path: str | Path, *, lora: LoraSpec, max_seq_length: int, fast_inference: bool,
+                        gpu_memory_utilization: float) -> dict[str, Any]:
+    """FastLanguageModel.from_pretrained arguments (separate so the wiring is testable without a GPU)."""
+    kwargs: dict[str, Any] = dict(model_name=str(path), max_seq_length=max_seq_length, dtype=None,
+                                  load_in_4bit=False, full_finetuning=not lora.enabled)
+    if fast_inference:
+        kwargs.update(fast_inference=True, gpu_memory_utilization=gpu_memory_utilization,
+                      max_lora_rank=lora.r if lora.enabled else None)
+    return kwargs
+
+
+def _load_unsloth(path: str | Path, *, lora: LoraSpec, max_seq_length: int, seed: int,
+                  fast_inference: bool = False, gpu_memory_utilization: float = 0.3) -> tuple[Any, Any]:
     from unsloth import FastLanguageModel  # lazy: needs CUDA
 
-    model, tokenizer = FastLanguageModel.from_pretrained(
-        model_name=str(path), max_seq_length=max_seq_length, dtype=None, load_in_4bit=False,
-        full_finetuning=not lora.enabled,
-    )
+    model, tokenizer = FastLanguageModel.from_pretrained(**unsloth_load_kwargs(
+        path, lora=lora, max_seq_length=max_seq_length, fast_inference=fast_inference,
+        gpu_memory_utilization=gpu_memory_utilization))
     if lora.enabled:
         model = FastLanguageModel.get_peft_model(
             model, r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=LORA_TARGETS,

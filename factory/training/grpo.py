@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 
 from factory.io import sha256_tree
 from factory.training import checkpoints, tracking
-from factory.training.backends import LoraSpec, choose_backend, load_policy, precision_args, save_policy
+from factory.training.backends import LoraSpec, choose_backend, load_policy, precision_args, save_policy, vllm_args
 from factory.training.base_model import neutral_generation_config
 from factory.training.data import grpo_dataset, records_hash
 from factory.training.monitors import FailureMonitor, MonitorCallback, Thresholds
@@ -87,6 +87,7 @@ def grpo_args(params: dict[str, Any], work_dir: Path, *, report: list[str], eval
         data_seed=params["seed"],
         dataloader_num_workers=0,
         log_completions=False,
+        **vllm_args(params),
         **precision_args(),
     )
 
@@ -127,7 +128,10 @@ def train_grpo(
     chosen = choose_backend(params.get("backend", "auto"))
     lora = LoraSpec.from_params(params.get("lora"))
     max_seq = params["max_prompt_length"] + params["max_completion_length"]
-    model, tokenizer = load_policy(policy_dir, backend=chosen, lora=lora, max_seq_length=max_seq, seed=params["seed"])
+    fast_inference = chosen == "unsloth" and vllm_args(params)["use_vllm"]  # Unsloth's own vLLM generation
+    model, tokenizer = load_policy(policy_dir, backend=chosen, lora=lora, max_seq_length=max_seq, seed=params["seed"],
+                                   fast_inference=fast_inference,
+                                   gpu_memory_utilization=params.get("vllm_gpu_memory_utilization", 0.3))
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     base.generation_config = neutral_generation_config(base, tokenizer)
     train_kept, train_dropped = fit_prompts(train_records, tokenizer, params["max_prompt_length"])

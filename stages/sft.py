@@ -11,7 +11,7 @@ from accelerate import PartialState
 
 from factory.config import load_params
 from factory.io import write_json, write_text
-from factory.training.data import per_task_sample
+from factory.training.data import per_task_sample, stratified_subset
 from schemas.records import read_records
 from factory.training.monitors import Thresholds, completion_warnings, log_rows, plot_curves, write_csv
 from factory.training.sft import samples_markdown, sample_report, train_sft
@@ -27,7 +27,8 @@ DB = Path("data/commerce.db")
 def main() -> None:
     params = load_params()
     sft = params["sft"]
-    train, val = read_records(PROMPTS / "train.jsonl"), read_records(PROMPTS / "val.jsonl")
+    train = stratified_subset(read_records(PROMPTS / "train.jsonl"), sft["train_per_stratum"])
+    val = read_records(PROMPTS / "val.jsonl")
     run = train_sft(train, val, base_dir=BASE, out_dir=OUT, params=sft, work_dir=WORK,
                     backend=params["train"]["backend"], tracking_params=params["tracking"])
     if not PartialState().is_main_process:  # under `accelerate launch`, one process writes the reports

@@ -58,6 +58,18 @@ def per_task_sample(records: Iterable[dict[str, Any]], per_task: int) -> list[di
     return [r for task in sorted(by_task) for r in by_task[task][:per_task]]
 
 
+def stratified_subset(records: Iterable[dict[str, Any]], per_stratum: int | None) -> list[dict[str, Any]]:
+    """At most `per_stratum` records of each (task, stratum), the first by id: a CPU-sized SFT set
+    that still covers every stratum (None keeps everything)."""
+    records = list(records)
+    if per_stratum is None:
+        return records
+    by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in sorted(records, key=lambda r: r["id"]):
+        by_key.setdefault((r["task"], r["difficulty"]), []).append(r)
+    return [r for key in sorted(by_key) for r in by_key[key][:per_stratum]]
+
+
 def records_hash(records: Iterable[dict[str, Any]]) -> str:
     """A content hash of records (for resume fingerprints)."""
     from factory.io import dumps_json, sha256_bytes

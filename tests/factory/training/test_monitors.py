@@ -161,3 +161,17 @@ def test_ceiling_monitor_reads_eval_completions() -> None:
     lines = monitor.update({"eval_completions/clipped_ratio": 1.0}, step=20)
     assert lines and "val completions hit max_completion_length" in lines[0]
     assert monitor.warnings["eval_ceiling"] == 1
+
+
+def test_stratified_subset_keeps_every_stratum() -> None:
+    from factory.training.data import stratified_subset
+
+    records = [{"id": f"{t}-{s}-{i:03d}", "task": t, "difficulty": s}
+               for t, s, n in (("sql", "simple", 30), ("sql", "join", 2), ("churn", "high", 10)) for i in range(n)]
+    subset = stratified_subset(records, 5)
+    counts = {}
+    for r in subset:
+        counts[(r["task"], r["difficulty"])] = counts.get((r["task"], r["difficulty"]), 0) + 1
+    assert counts == {("sql", "simple"): 5, ("sql", "join"): 2, ("churn", "high"): 5}
+    assert [r["id"] for r in subset if r["difficulty"] == "simple"] == [f"sql-simple-{i:03d}" for i in range(5)]
+    assert stratified_subset(records, None) == records

@@ -105,6 +105,14 @@ def get(name: str, **kwargs: Any) -> Callable[..., list[float | None]]:
                task: list[str], ground_truth: list[Any], **_: Any) -> list[float | None]:
         completions = completions or []
         prompts = prompts or [None] * len(completions)
+        if name == "sql":  # one worker round trip for the whole batch (rewards.sql.score_many)
+            rows = [i for i, t in enumerate(task) if t == name]
+            batch = sql.score_many([completion_text(completions[i]) for i in rows],
+                                   [_TRUTHS.get_truth(name, ground_truth[i]) for i in rows], opts)
+            batched: list[float | None] = [None] * len(task)
+            for i, scores in zip(rows, batch, strict=True):
+                batched[i] = finish(scores, weights)["reward"]
+            return batched
         out: list[float | None] = []
         for row_task, prompt, completion, truth in zip(task, prompts, completions, ground_truth, strict=True):
             if row_task != name:

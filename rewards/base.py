@@ -1,8 +1,9 @@
 """What every task scorer shares: the options, the staged weighting and TRL's completion shapes.
 
-A scorer returns sub-scores in [0, 1] for three stages (format: could the answer be read;
-partial: is it well-formed and plausible; task: is it right) plus task-specific keys; the reward
-is their weighted mean with weights from params `rewards.weights`.
+A scorer returns sub-scores in [0, 1] for three stages (format: could an answer be read and how
+cleanly; partial: is some of its content right; task: is it right) plus task-specific keys; the
+reward is their weighted mean with weights from params `rewards.weights`. `unrecoverable` and
+`apply_credit_rules` state the rules between the stages that every scorer shares.
 """
 from __future__ import annotations
 
@@ -44,6 +45,27 @@ def clamp01(x: float) -> float:
     if not math.isfinite(x):
         return 0.0
     return 0.0 if x < 0.0 else 1.0 if x > 1.0 else x
+
+
+def unrecoverable(**extra: Any) -> dict[str, Any]:
+    """Sub-scores of an answer from which nothing can be recovered (no answer found, `{}`, a
+    truncated fragment with no complete field, an echoed format example): 0 in every stage."""
+    return {"format": 0.0, "partial": 0.0, "task": 0.0, **extra}
+
+
+def apply_credit_rules(scores: dict[str, Any]) -> dict[str, Any]:
+    """The staged-credit rules every scorer should end with (issue 10), in place:
+
+    - nothing recovered (format 0) -> partial and task 0 too: no stage pays for an unreadable answer;
+    - no content right (partial 0) -> task 0: `partial` means some content is right (fields
+      correct, rows overlapping), so a well-formed but wrong answer earns at most the format
+      weight, never more.
+    """
+    if not scores.get("format"):
+        scores["partial"] = scores["task"] = 0.0
+    elif not scores.get("partial"):
+        scores["task"] = 0.0
+    return scores
 
 
 def finish(scores: dict[str, Any], weights: Mapping[str, float]) -> dict[str, Any]:

@@ -1,8 +1,11 @@
-"""Churn: did the customer stop buying (binary, from the data) and a calibrated probability.
+"""Churn: will the customer buy again within the horizon? Scored against what the data says happened.
 
-The probability is scored by its distance to the stratum's reference calibration target; the
-Brier score against what happened is reported for benchmark tables (`brier`, lower is better,
-None when the answer has no valid probability).
+The task score checks the outcome (`will_churn`, the label the data shows). The probability is
+scored with a proper scoring rule against the same outcome: 1 - (p - outcome)^2, in `partial`
+(weight 0 in the task), so the expected reward is highest for an honest, calibrated probability
+and no constant answer gains by exaggerating. `brier` (lower is better) is reported for benchmark
+tables, None when the answer has no valid probability. The ground truth's `churn_probability` (the
+reference model's estimate) is the SFT target, not what the reward checks.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from schemas.tasks import ChurnTruth
 
 FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("will_churn", "bool"),
-    FieldSpec("churn_probability", "number", bounds=(0.0, 1.0), scale=0.5),
+    FieldSpec("churn_probability", "probability", bounds=(0.0, 1.0), weight=0.0, against="will_churn"),
 )
 ANSWER = JsonAnswer(FIELDS)
 

@@ -1,8 +1,45 @@
-"""Reading model output: answers behind <think> blocks, in code fences or inside prose; damaged
-JSON; Brazilian-Portuguese numbers ("4,5", "1.234,56", "1,2 mil"), booleans (sim/não) and labels.
+"""Reading model output: the answer behind <think> blocks, the JSON object it answers with (fenced,
+bare or inside prose; damaged or cut off), and Brazilian-Portuguese notation of numbers ("4,5",
+"1.234,56", "1,2 mil"), booleans (sim/não) and labels.
 
-Every reward goes through this one module so that a correct Portuguese answer is never punished
-for its notation. Nothing here raises on arbitrary text: failures return None.
+Every reward reads answers through this one module, so that a right answer is never punished for
+its notation and a wrong one is never paid for a lucky reading. Nothing here raises on arbitrary
+text: what cannot be read is None.
+
+How a JSON answer is read (`extract_json_object`); the rules a careful reader applies:
+
+1. Answer text: what follows the last `</think>`. A `<think>` never closed opens reasoning, not an
+   answer: what follows it is dropped (a completion cut off while thinking has no answer).
+2. Objects: every JSON object in the answer counts, wherever it sits (a ```json fence, bare, inside
+   prose); braces inside strings belong to the string, and a prose brace that opens no object
+   (`{nome}`) is skipped.
+3. The answer is the last complete object holding at least one expected key with a real value (a
+   draft followed by its correction: the correction counts); a complete object beats a later
+   truncated one. Objects without an expected key (`{}`, metadata like `{"modelo": "x"}`) are not
+   answers, nor is a format example echoed from the prompt: placeholders (`"<número de -1 a 1>"`,
+   `"positivo|neutro|negativo"`, `true ou false`, `"..."`) are not values (`is_placeholder`, plus
+   what the caller's `keep` rejects), and an object holding nothing else is no answer.
+4. Wrappers: an object with no expected key of its own is looked into, two levels deep: the one
+   object it wraps (`{"resposta": {...}}`, `{"analise": {...}}`, a one-item list, a JSON string).
+5. Lexical repairs, outside strings only: trailing, doubled and missing commas; single, curly and
+   mismatched quotes; bare keys; bare one-word values; Python/JS literals (True, False, None,
+   undefined, NaN -> null); // # /* */ comments; a `]` closing an object; JSON encoded twice
+   (`"{\"a\": 1}"`).
+6. Notation, not damage (format credit stays full): decimal commas in values (`"score": 4,5`,
+   `0,8`), thousands separators (`1.234,56`), every Unicode minus or dash used as a sign (U+2212,
+   U+2010-2015, U+FE63, U+FF0D: `−0,8` is -0.8; a sign is never dropped), bare sim/não,
+   verdadeiro/falso. Arrays keep JSON's commas (`[1,2,3]`).
+7. Truncation: only members whose values are complete are kept; a half-written value never is: a
+   string without its closing quote, a bare word at the very end (`fal`), a number at the very end
+   or followed only by a comma (`0,` may be the start of `0,8`). A nested object keeps its complete
+   members.
+8. Types: values come back as written (after notation). Coercion to a field's type is done in one
+   place, `rewards.fields.FieldSpec.coerce`, with `coerce_bool` (sim/não, verdadeiro/falso,
+   "true"/"false", 1/0), `parse_number` (numbers, numeric strings in PT-BR or EN notation) and
+   `coerce_label`; a value that cannot be coerced is a wrong field, never an error.
+
+Quality (the format stage): 1.0 for an object written as valid JSON (rule 6 allowed), 0.5 when it
+needed a repair of rule 5 or was truncated, 0.0 when no answer was found.
 """
 from __future__ import annotations
 
@@ -12,9 +49,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable, Collection, NamedTuple
 
-import json_repair
 import orjson
 
 # --- answer text ---------------------------------------------------------------------------------
@@ -151,9 +187,13 @@ def coerce_bool(value: Any) -> bool | None:
 
 # --- numbers -------------------------------------------------------------------------------------
 
+# Every character a writer may use for a minus sign: ASCII, Unicode minus, hyphens and dashes
+# (U+2010-2015), small and full-width hyphen-minus. Read as a sign wherever it precedes a digit.
+MINUS_SIGNS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"
+
 # One numeric token: digits with optional "." / "," groups; scale words and % are read after it.
 _NUMBER_TOKEN = re.compile(
-    r"(?<![\w.,])([-+−]?)(\d+(?:[.,]\d+)*)(?:\s*(%|por\s*cento|mil\b|milh(?:ão|ao|ões|oes)\b|mi\b"
+    r"(?<![\w.,])([-+\u2010-\u2015\u2212\ufe63\uff0d]?)(\d+(?:[.,]\d+)*)(?:\s*(%|por\s*cento|mil\b|milh(?:ão|ao|ões|oes)\b|mi\b"
     r"|bilh(?:ão|ao|ões|oes)\b|bi\b|k\b))?",
     re.I,
 )
@@ -222,7 +262,7 @@ def number_readings(text: str) -> tuple[Reading, ...]:
 
 
 def _readings(m: re.Match) -> tuple[Reading, ...]:
-    sign = -1.0 if m.group(1) in ("-", "−") else 1.0
+    sign = -1.0 if m.group(1) and m.group(1) != "+" else 1.0
     scale = _scale_of(m.group(3))
     try:
         readings = _digit_readings(m.group(2))
@@ -256,6 +296,8 @@ def parse_number(value: Any) -> float | None:
         return v if math.isfinite(v) else None
     if isinstance(value, str):
         s = value.strip().removeprefix("R$").strip()
+        if s[:1] in MINUS_SIGNS and s[1:2] == " ":  # "− 0,8": a sign set apart is still a sign
+            s = s[0] + s[2:].lstrip()
         m = _NUMBER_TOKEN.fullmatch(s)
         if m is None:
             return None
@@ -264,159 +306,492 @@ def parse_number(value: Any) -> float | None:
     return None
 
 
-# --- JSON ----------------------------------------------------------------------------------------
+# --- JSON answers --------------------------------------------------------------------------------
+# A lenient reader for one JSON object at a time (rules 2 and 5-7 of the module docstring), then the
+# choice of the answer among the objects of a text (rules 3-4). Strict JSON goes through the C
+# decoders first; the reader below only runs on text they reject.
 
-# A value right after "key": written the Portuguese way (tried at each colon). Digits in arrays
-# ("[1,2,3]") do not follow a colon; colons inside JSON strings are skipped.
-_PT_NUMBER_VALUE = re.compile(r"\s*(-?)(\d{1,3}(?:\.\d{3})+|\d+),(\d+)(?=\s*(?:[,}\]\n\r]|$))")
-_PT_BOOL_VALUE = re.compile(r"\s*(sim|não|nao|verdadeiro|verdadeira|falso|falsa)\b", re.I)
+_QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb\u201e\u201a"
+_ANY_QUOTE = re.compile("[" + _QUOTES + "]")
+_DQ_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"', re.S)
+_WS = re.compile(r"(?:\s+|//[^\n]*|#[^\n]*|/\*.*?(?:\*/|\Z))*", re.S)
+_WS_START = frozenset(" \t\r\n/#\x0b\x0c\u00a0")
+_AFTER_KEY = re.compile(r"\s*:")
+_PLAIN_KEY = re.compile(r'"([^"\\\n]*)"[ \t]*:')                       # no escapes, no damage
+_PLAIN_STRING = re.compile(r'"([^"\\\n]*)"(?=[ \t\r]*(?:[,}\]\n]|$))')
+_AFTER_VALUE = re.compile(r"[ \t\r]*(?:[,}\]\n]|$|//|#|/\*)|[ \t]+(?=[\"'\u201c\u2018])")  # or a missing comma
+_BARE_KEY = re.compile(r"(?:(?!\d)\w)[\w\- ]{0,60}")
+_BARE_VALUE = re.compile(r"[^,}\]\n]*")
+_SIGN = "[-+\u2010-\u2015\u2212\ufe63\uff0d]"
+# In an object member, a comma between digits is a decimal comma ("4,5", "1.234,56"); in an array
+# it separates elements ([1,2,3]), so elements are read as JSON numbers only.
+_MEMBER_NUMBER = re.compile(
+    rf"(?:({_SIGN})[ \t]?)?(\d{{1,3}}(?:\.\d{{3}})+,\d+|\d+,\d+|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|\.\d+)"
+    r"(?![\w.]|,\d)")
+_ELEMENT_NUMBER = re.compile(rf"(?:({_SIGN})[ \t]?)?(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|\.\d+)(?![\w.])")
+_LITERALS: dict[str, Any] = {  # bare words (case-folded) read as values
+    "true": True, "false": False, "null": None, "none": None, "undefined": None, "nil": None, "nan": None,
+    "sim": True, "nao": False, "verdadeiro": True, "verdadeira": True, "falso": False, "falsa": False,
+}
+_NOTATION_WORDS = frozenset({"true", "false", "null", "sim", "não", "nao", "verdadeiro", "verdadeira", "falso",
+                             "falsa", "Sim", "Não", "Nao", "Verdadeiro", "Verdadeira", "Falso", "Falsa"})
+_MISSING = object()       # a member written without a value ("a": ,): dropped
+_MAX_DEPTH = 24
+_MAX_STARTS = 64          # braces tried per text, and the text read: bound the work on hostile input
+_MAX_CHARS = 32_000
+_MAX_LITERALS = 8         # JSON string literals decoded per text (JSON encoded twice)
+_MAX_REWRITES = 64        # notation rewrites tried per object
 
 
-def _inside_string(text: str, pos: int) -> bool:
-    """Odd count of unescaped quotes before `pos`."""
-    return (text.count('"', 0, pos) - text.count('\\"', 0, pos)) % 2 == 1
+class _Fail(Exception):
+    """The text at this brace is not an object."""
 
 
-def fix_portuguese_json(text: str) -> str:
-    """Rewrite PT-BR value notation that breaks JSON: `"score": 4,5` -> 4.5, `1.234,56` -> 1234.56,
-    bare sim/não/verdadeiro/falso -> true/false. Arrays and string contents are left alone."""
-    out: list[str] = []
-    last = 0
-    colon = text.find(":")
-    while colon >= 0:
-        nxt = colon + 1
-        while text[nxt:nxt + 1] in (" ", "\t"):
-            nxt += 1
-        first = text[nxt:nxt + 1]
-        number = _PT_NUMBER_VALUE.match(text, colon + 1) if first and first in "-0123456789" else None
-        word = _PT_BOOL_VALUE.match(text, colon + 1) if first and first in "sSnNvVfF" else None
-        if (number or word) and not _inside_string(text, colon):
-            out.append(text[last:colon + 1])
-            if number:
-                sign, int_part, frac = number.groups()
-                out.append(f" {sign}{int_part.replace('.', '')}.{frac}")
-                last = number.end()
+class _Reader:
+    """Reads one object at a brace, with the lexical repairs of rule 5; `repaired` records whether
+    any was needed. Returns (value, end, complete): an incomplete value is one cut off by the end of
+    the text, and an object drops it (rule 7)."""
+
+    __slots__ = ("text", "n", "repaired")
+
+    def __init__(self, text: str) -> None:
+        self.text, self.n, self.repaired = text, len(text), False
+
+    def ws(self, i: int) -> int:
+        if i < self.n and self.text[i] not in _WS_START:
+            return i
+        end = _WS.match(self.text, i).end()
+        if not self.repaired and ("/" in self.text[i:end] or "#" in self.text[i:end]):
+            self.repaired = True          # a comment
+        return end
+
+    def object(self, i: int, depth: int) -> tuple[dict, int, bool]:
+        if depth > _MAX_DEPTH:
+            raise _Fail
+        text, n = self.text, self.n
+        out: dict[str, Any] = {}
+        i = self.ws(i + 1)
+        expect_member = True          # after "{" or ","
+        while True:
+            if i >= n:
+                return out, n, False
+            c = text[i]
+            if c == "}" or c == "]":
+                if c == "]" or (expect_member and out):
+                    self.repaired = True  # a "]" closing an object, a trailing comma
+                return out, i + 1, True
+            if c == ",":
+                if expect_member:
+                    self.repaired = True  # ",," or "{,"
+                i, expect_member = self.ws(i + 1), True
+                continue
+            if not expect_member:
+                self.repaired = True      # a missing comma between members
+            fast = _PLAIN_KEY.match(text, i)
+            if fast is not None:          # "key": , the common case in one step
+                key, i = fast.group(1), self.ws(fast.end())
             else:
-                truthy = fold(word.group(1)) in ("sim", "verdadeiro", "verdadeira")
-                out.append(" true" if truthy else " false")
-                last = word.end()
-        colon = text.find(":", colon + 1)
-    if not out:
-        return text
-    out.append(text[last:])
-    return "".join(out)
+                key, i, complete = self.key(i)
+                if not complete:
+                    return out, n, False
+                i = self.ws(i + 1)        # past the colon
+            if i >= n:
+                return out, n, False
+            value, i, complete = self.value(i, depth, True)
+            if not complete:
+                if isinstance(value, dict) and value:
+                    out[key] = value      # a nested object keeps its complete members
+                return out, n, False
+            if value is _MISSING:
+                self.repaired = True
+            else:
+                out[key] = value
+            i, expect_member = self.ws(i), False
+
+    def array(self, i: int, depth: int) -> tuple[list, int, bool]:
+        if depth > _MAX_DEPTH:
+            raise _Fail
+        text, n = self.text, self.n
+        out: list[Any] = []
+        i = self.ws(i + 1)
+        expect_item = True
+        while True:
+            if i >= n:
+                return out, n, False
+            c = text[i]
+            if c == "]" or c == "}":
+                if c == "}" or (expect_item and out):
+                    self.repaired = True
+                return out, i + 1, True
+            if c == ",":
+                if expect_item:
+                    self.repaired = True
+                i, expect_item = self.ws(i + 1), True
+                continue
+            if not expect_item:
+                self.repaired = True
+            value, i, complete = self.value(i, depth, False)
+            if not complete:
+                return out, n, False
+            if value is not _MISSING:
+                out.append(value)
+            i, expect_item = self.ws(i), False
+
+    def key(self, i: int) -> tuple[str, int, bool]:
+        """A member's key; the index returned is that of its colon."""
+        text = self.text
+        if text[i] in _QUOTES:
+            key, j, complete = self.string(i, _AFTER_KEY)
+        else:
+            m = _BARE_KEY.match(text, i)
+            if m is None:
+                raise _Fail
+            key, j, complete = m.group().strip(), m.end(), m.end() < self.n
+            self.repaired = True
+        if not complete:
+            return "", self.n, False
+        colon = _AFTER_KEY.match(text, j)
+        if colon is None:
+            if self.ws(j) >= self.n:
+                return "", self.n, False
+            raise _Fail
+        return key, colon.end() - 1, True
+
+    def value(self, i: int, depth: int, member: bool) -> tuple[Any, int, bool]:
+        text = self.text
+        c = text[i]
+        if c == "{":
+            return self.object(i, depth + 1)
+        if c == "[":
+            return self.array(i, depth + 1)
+        if c in _QUOTES:
+            fast = _PLAIN_STRING.match(text, i) if c == '"' else None
+            if fast is not None:
+                return fast.group(1), fast.end(), True
+            return self.string(i, _AFTER_VALUE)
+        m = (_MEMBER_NUMBER if member else _ELEMENT_NUMBER).match(text, i)
+        if m is not None:
+            read = self.number(m)
+            if read is not None:
+                return read
+        return self.bare(i)
+
+    def number(self, m: re.Match) -> tuple[Any, int, bool] | None:
+        """A number, if what follows ends a value; None when it is the start of bare text ("80%")."""
+        text, n = self.text, self.n
+        end = m.end()
+        after = self.ws(end)
+        if after >= n:
+            if after == end:
+                return None, n, False     # the number may go on ("0.8" of "0.85")
+        elif text[after] == ",":
+            if after + 1 >= n:
+                return None, n, False     # "0," may be the start of "0,8"
+        elif text[after] not in "}]" and not (after > end and text[after] in _QUOTES):
+            return None
+        sign, body = m.group(1), m.group(2)
+        if body[0] == "." or sign == "+":
+            self.repaired = True
+        try:
+            if "," in body:
+                value: float | int = float(body.replace(".", "").replace(",", "."))
+            elif "." in body or "e" in body or "E" in body:
+                value = float(body)
+            else:
+                value = int(body)
+        except ValueError:            # an integer too long to convert
+            return None
+        return (-value if sign and sign != "+" else value), end, True
+
+    def bare(self, i: int) -> tuple[Any, int, bool]:
+        """An unquoted value: a literal of rule 5 or 6, else a bare word kept as a string."""
+        m = _BARE_VALUE.match(self.text, i)
+        end = m.end()
+        word = m.group()
+        for marker in (" //", " #", "/*"):
+            cut = word.find(marker)
+            if cut >= 0:
+                word = word[:cut]
+        word = word.strip()
+        if not word:
+            return _MISSING, end, end < self.n
+        key = fold(word)
+        if key in _LITERALS:
+            if word not in _NOTATION_WORDS:
+                self.repaired = True      # Python/JS literals: True, None, undefined, ...
+            return _LITERALS[key], end, True
+        self.repaired = True
+        if end >= self.n:
+            return None, self.n, False  # a bare word at the very end may be cut ("negat")
+        return word, end, True
+
+    def string(self, i: int, after: re.Pattern) -> tuple[str, int, bool]:
+        """A quoted string: strict JSON first, else closed by the first quote mark of any kind that
+        is followed by what may follow it (single, curly and mismatched quotes)."""
+        text = self.text
+        if text[i] == '"':
+            m = _DQ_STRING.match(text, i)
+            if m is not None and after.match(text, m.end()):
+                body = m.group(1)
+                return (_unescape(body) if "\\" in body else body), m.end(), True
+        q = _ANY_QUOTE.search(text, i + 1)
+        if q is None:
+            return "", self.n, False        # never closed: cut off mid-string
+        while q is not None:
+            j = q.start()
+            if text[j - 1] != "\\":
+                if after.match(text, j + 1):
+                    self.repaired = True
+                    return _unescape(text[i + 1:j]), j + 1, True
+                if self.ws(j + 1) >= self.n:
+                    return "", self.n, False  # a key cut off before its colon
+            q = _ANY_QUOTE.search(text, j + 1)
+        raise _Fail                         # quotes that close nothing: not a string we can read
 
 
-@dataclass(frozen=True)
-class ParsedJSON:
+def _unescape(body: str) -> str:
+    if "\\" not in body:
+        return body
+    try:
+        return _STRICT_STRING.decode('"' + body.replace("\\'", "'") + '"')
+    except ValueError:
+        return body.replace("\\'", "'").replace('\\"', '"')
+
+
+_STRICT_STRING = json.JSONDecoder(strict=False)
+_DECODER = json.JSONDecoder()
+_STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+
+
+class FoundObject(NamedTuple):
+    """An object read from a text: complete (its closing brace was reached) and clean (valid JSON,
+    notation of rule 6 allowed) or not, and where it lies in the text."""
+
+    value: dict[str, Any]
+    complete: bool
+    clean: bool
+    start: int = 0
+    end: int = 0
+
+
+# Rule 6 notation rewritten as JSON ahead of the C decoder: the fast path for the common PT-BR
+# answer. Only values that need it match (a decimal comma, a sign other than "-", a spaced sign,
+# a bare sim/não); one inside a string is left alone. Whatever this cannot make valid is left to
+# `_Reader`, which reads the same notation.
+_NON_ASCII_SIGN = "[\u2010-\u2015\u2212\ufe63\uff0d]"
+_NOTATION = re.compile(  # starts with a literal colon, which the regex engine scans for fast
+    rf":([ \t]*)(?:(?:({_NON_ASCII_SIGN})[ \t]?|(-)[ \t]|(-?))"
+    r"(\d{1,3}(?:\.\d{3})+,\d+|\d+,\d+|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(?=\s*[,}\]])"
+    r"|(sim|n[ãa]o|verdadeir[oa]|fals[oa])(?=\s*[,}\]]))",
+    re.I,
+)
+
+
+def _with_json_notation(text: str, start: int) -> tuple[str, list[tuple[int, int]]] | None:
+    """text[start:] with rule 6 notation written as JSON, and (index in it, index in text) pairs
+    after each rewrite to map positions back; None when there is nothing to rewrite."""
+    pieces: list[str] = []
+    marks: list[tuple[int, int]] = []
+    last, length = start, 0
+    quotes, counted = 0, start     # unescaped double quotes seen so far: odd inside a string
+    for m in _NOTATION.finditer(text, start):
+        colon = ":" + m.group(1)
+        body = m.group(5)
+        if body is not None:
+            sign = m.group(2) or m.group(3) or m.group(4)
+            if "," not in body and sign in ("", "-") and m.group(3) is None:
+                continue                                      # JSON already
+            number = body.replace(".", "").replace(",", ".") if "," in body else body
+            replacement = colon + ("-" if sign else "") + number
+        else:
+            replacement = colon + ("false" if fold(m.group(6)).startswith(("n", "f")) else "true")
+        quotes += text.count('"', counted, m.start()) - text.count('\\"', counted, m.start())
+        counted = m.start()
+        if quotes % 2 == 1:
+            continue
+        if len(marks) >= _MAX_REWRITES:
+            return None
+        pieces.append(text[last:m.start()])
+        pieces.append(replacement)
+        length += m.start() - last + len(replacement)
+        last = m.end()
+        marks.append((length, last))
+    if not marks:
+        return None
+    pieces.append(text[last:])
+    return "".join(pieces), marks
+
+
+_NOTATION_AT_ERROR = frozenset("0123456789,-sSnNvVfF\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d")
+
+
+def _object_at(text: str, i: int) -> FoundObject | None:
+    try:
+        value, end = _DECODER.raw_decode(text, i)
+        if isinstance(value, dict):
+            return FoundObject(value, True, True, i, end)
+        error_at = None
+    except json.JSONDecodeError as error:
+        error_at = error.pos
+    except (ValueError, RecursionError):
+        error_at = None
+    # the rewrite only where the strict decoder stopped at what notation may explain
+    rewritten = _with_json_notation(text, i) if error_at is not None and text[error_at:error_at + 1] in \
+        _NOTATION_AT_ERROR else None
+    if rewritten is not None:
+        fixed, marks = rewritten
+        try:
+            value, end = _DECODER.raw_decode(fixed, 0)
+        except (ValueError, RecursionError):
+            value = None
+        if isinstance(value, dict):
+            done = [(f, o) for f, o in marks if f <= end]
+            original_end = done[-1][1] + end - done[-1][0] if done else i + end
+            return FoundObject(value, True, True, i, original_end)
+    reader = _Reader(text)
+    try:
+        value, end, complete = reader.object(i, 0)
+    except (_Fail, RecursionError):
+        return None
+    return FoundObject(value, complete, complete and not reader.repaired, i, end)
+
+
+def json_objects(text: str) -> list[FoundObject]:
+    """Every top-level JSON object in `text`, in order (rules 2, 5-7). JSON encoded twice, as a
+    string literal outside the objects found, is decoded and read too (never clean)."""
+    found: list[FoundObject] = []
+    if len(text) > _MAX_CHARS:
+        text = text[-_MAX_CHARS:]  # an answer this long: its end, where the answer object is
+    i = text.find("{")
+    starts = 0
+    while i >= 0 and starts < _MAX_STARTS:
+        starts += 1
+        obj = _object_at(text, i)
+        if obj is None:
+            i = text.find("{", i + 1)
+            continue
+        found.append(obj)
+        if not obj.complete:
+            break
+        i = text.find("{", obj.end)
+    if '\\"' in text:
+        found = _twice_encoded(text, found)
+    return found
+
+
+def _twice_encoded(text: str, found: list[FoundObject]) -> list[FoundObject]:
+    """Objects inside JSON string literals ("{\\"a\\": 1}") outside the objects already found."""
+    extra: list[FoundObject] = []
+    decoded = 0
+    for m in _STRING_LITERAL.finditer(text):
+        if "{" not in m.group() or any(f.start <= m.start() < f.end for f in found):
+            continue
+        decoded += 1
+        if decoded > _MAX_LITERALS:
+            break
+        try:
+            inner = json.loads(m.group())
+        except ValueError:
+            continue
+        if isinstance(inner, str) and "{" in inner:
+            extra += [FoundObject(f.value, f.complete, False, m.start(), m.end()) for f in json_objects(inner)]
+    if not extra and not found:  # escaped quotes without the outer ones: {\"a\": 1}
+        extra = [FoundObject(f.value, f.complete, False, f.start, f.end)
+                 for f in json_objects(text.replace('\\"', '"'))]
+    return sorted(found + extra, key=lambda f: f.start)
+
+
+class ParsedJSON(NamedTuple):
     value: dict[str, Any] | None
-    quality: float  # 1.0 clean (after PT-BR notation), 0.5 had to be repaired, 0.0 nothing found
+    quality: float  # 1.0 valid JSON (rule 6 notation allowed), 0.5 repaired or truncated, 0.0 none
 
 
 _NOTHING = ParsedJSON(None, 0.0)
+Keep = Callable[[str, Any], bool]
 
 
-def _loads_object(text: str) -> dict | None:
-    """Strict JSON (no NaN, integers within 64 bits); anything looser is json_repair's job."""
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return None
-    return value if isinstance(value, dict) else None
+def extract_json_object(completion: str, expected: Collection[str] | None = None,
+                        keep: Keep | None = None) -> ParsedJSON:
+    """The JSON object a completion answers with (rules 1-4), and how cleanly it was written.
 
-
-def _json_candidates(answer: str) -> tuple[list[str], list[str]]:
-    """Where a JSON object may sit, in the order to try when parsing cleanly and when repairing:
-    fenced blocks (json first), then the text between the outer braces, and the text from the
-    first brace to the end (a truncated object), which repair tries before the braces."""
-    fenced = [f.body for f in sorted(code_fences(answer), key=lambda f: f.lang != "json") if "{" in f.body]
-    start = answer.find("{")
-    if start < 0:
-        return fenced, fenced
-    end = answer.rfind("}")
-    bounded = [answer[start:end + 1]] if end > start else []
-    tail = [answer[start:]] if end < len(answer) - 1 else []
-    return fenced + bounded + tail, fenced + tail + bounded
-
-
-_DECODER = json.JSONDecoder()
-
-
-def _first_object(answer: str) -> dict | None:
-    """A complete JSON object at the first brace, followed by anything ('{"a": 1} e {"b": 2}')."""
-    start = answer.find("{")
-    if start < 0:
-        return None
-    try:
-        value, _ = _DECODER.raw_decode(answer, start)
-    except (ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) and all(map(_finite, value.values())) else None
-
-
-def _finite(value: Any) -> bool:
-    return not isinstance(value, float) or math.isfinite(value)
-
-
-def extract_json_object(completion: str) -> ParsedJSON:
-    """The JSON object a completion answers with, and how cleanly it was written."""
+    `expected`: the answer's keys (compared after `normalize_keys`); the object returned holds only
+    those, with the values `keep(key, value)` accepts (placeholders rejected). Without `expected`,
+    any non-empty object is an answer and is returned whole.
+    """
     answer = strip_think(completion)
-    if answer[:1] == "{" and answer[-1:] == "}":
-        value = _loads_object(answer)
-        if value is not None:
-            return ParsedJSON(value, 1.0)
-    clean_order, repair_order = _json_candidates(answer)
-    fixed: dict[str, str] = {}
-    for cand in clean_order:
-        value = _loads_object(cand)
+    names = expected if expected is None or isinstance(expected, frozenset) else frozenset(expected)
+    if answer[:1] == "{" and answer[-1:] == "}":  # the whole answer one valid object: the hot path
+        try:
+            value = orjson.loads(answer)
+        except orjson.JSONDecodeError:
+            value = None
+        if isinstance(value, dict):
+            value = _answer_in(value, names, keep, 0)
+            return _NOTHING if value is None else ParsedJSON(value, 1.0)
+    if "{" not in answer:
+        return _NOTHING
+    objects = json_objects(answer)
+    truncated: ParsedJSON | None = None
+    for found in reversed(objects):
+        value = _answer_in(found.value, names, keep, 0)
         if value is None:
-            fixed[cand] = fix_portuguese_json(cand)
-            value = _loads_object(fixed[cand]) if fixed[cand] is not cand else None
-        if value is not None:
-            return ParsedJSON(value, 1.0)
-    value = _first_object(answer)
-    if value is not None:
-        return ParsedJSON(value, 1.0)
-    for cand in repair_order:
-        repaired = fixed[cand]
-        value = _loads_object(close_truncated(repaired))  # the common damage, cheaply
-        if value is None:
-            try:
-                value = json_repair.loads(repaired)
-            except Exception:  # json_repair is best effort on hostile input  # noqa: BLE001
-                continue
-        if isinstance(value, dict) and value:
-            return ParsedJSON(value, 0.5)
-    return _NOTHING
+            continue
+        if found.complete:
+            return ParsedJSON(value, 1.0 if found.clean else 0.5)
+        if truncated is None:
+            truncated = ParsedJSON(value, 0.5)
+    return truncated or _NOTHING
 
 
-_CLOSED_STRING = re.compile(r'"(?:\\.|[^"\\])*"')
-_BRACKET = re.compile(r"[{}\[\]]")
-_TRAILING_COMMA = re.compile(r",\s*([}\]])")
-
-
-def close_truncated(text: str) -> str:
-    """JSON cut off mid-way (a completion that hit max tokens) closed again: an open string gets its
-    quote, a dangling comma or colon is dropped, open objects and arrays are closed; trailing
-    commas before a closer are removed. Other damage is left to json_repair."""
-    skeleton = _CLOSED_STRING.sub("0", text)  # strings out of the way: brackets inside them are text
-    quote = skeleton.find('"')                  # a quote left over opens a string that never closed
-    open_string = quote >= 0
-    if open_string:
-        skeleton = skeleton[:quote]
-    stack: list[str] = []
-    for bracket in _BRACKET.findall(skeleton):
-        if bracket in "{[":
-            stack.append("}" if bracket == "{" else "]")
-        elif stack and bracket == stack[-1]:
-            stack.pop()
+def _answer_in(obj: dict[str, Any], names: frozenset[str] | None, keep: Keep | None, depth: int) -> dict | None:
+    """The answer an object holds: its own expected members, else those of the one object it wraps
+    (a nested object or a string of JSON), looked into two levels deep (rule 4)."""
+    if names is None:
+        return obj or None
+    if not names.issuperset(obj):
+        obj = normalize_keys(obj)
+    own = {k: v for k, v in obj.items() if k in names and (keep is None or keep(k, v))} if keep else \
+        {k: v for k, v in obj.items() if k in names}
+    if own or depth >= 2:
+        return own or None
+    inner = None
+    for value in obj.values():
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]
+        if isinstance(value, dict):
+            candidate = _answer_in(value, names, keep, depth + 1)
+        elif isinstance(value, str) and "{" in value:
+            candidate = extract_json_object(value, names, keep).value
         else:
-            return _TRAILING_COMMA.sub(r"\1", text)  # mismatched closer: not a truncation
-    tail = text + '"' if open_string else text.rstrip()
-    if tail.endswith(":"):
-        tail += " null"
-    tail = tail.rstrip(", \n\t")
-    return _TRAILING_COMMA.sub(r"\1", tail + "".join(reversed(stack)))
+            continue
+        if candidate is not None:
+            inner = candidate
+    return inner
+
+
+_PLACEHOLDER = re.compile(r"\s*(?:<[^<>]*>|\{[^{}]*\}|\[[^\[\]]*\]|\.{2,}|…|_{2,}|\?+|x{1,4})\s*", re.I)
+_PLACEHOLDER_HEADS = frozenset("<{[._?xX…")
+_TYPE_WORDS = frozenset({"string", "str", "texto", "text", "number", "numero", "float", "int", "integer",
+                         "bool", "boolean", "booleano", "valor", "value", "categoria", "label", "rotulo"})
+_OPTION_SEPARATOR = re.compile(r"\s*(?:\||/|,|;|\bou\b|\bor\b)\s*")
+
+
+def is_placeholder(value: Any) -> bool:
+    """A value that stands for one (`"<texto>"`, `"..."`, `"string"`, `"{categoria}"`): what a format
+    example holds, never an answer. Field kinds add their own (option lists, ranges)."""
+    if not isinstance(value, str):
+        return False
+    head = value.lstrip()[:1]
+    if head in _PLACEHOLDER_HEADS and _PLACEHOLDER.fullmatch(value):
+        return True
+    return len(value) <= 16 and fold(value.strip()) in _TYPE_WORDS
+
+
+def options_listed(value: str) -> list[str]:
+    """The alternatives of a value written as a list of options ("positivo|neutro|negativo",
+    "true ou false", "sim/não"); [] when it is not one."""
+    parts = [p for p in _OPTION_SEPARATOR.split(value.strip()) if p]
+    return parts if len(parts) >= 2 else []
 
 
 def normalize_keys(obj: dict[str, Any]) -> dict[str, Any]:

@@ -1,12 +1,15 @@
 """Numeric reasoning: the value after the last "Resposta:", read with PT-BR notation.
 
-Right when it equals the answer within the truth's relative tolerance, or when it is the answer
-rounded to the decimals written (two or more: "33,33" for 33.3333...). The partial stage gives
-credit by relative distance.
+Right when it rounds to the answer at the decimals the question asks for (`decimals`: "160,333"
+and "160,33" are both right for 481 / 3 to two places, "160,3" is not); for a truth without
+`decimals`, when it equals the answer within the relative tolerance or is the answer rounded to
+the decimals written (two or more: "33,33" for 33.3333...). The partial stage gives credit by
+relative distance.
 """
 from __future__ import annotations
 
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from rewards.base import Options
@@ -29,7 +32,16 @@ def final_answer(completion: str) -> tuple[tuple[Reading, ...], float]:
     return (numbers[-1], 0.5) if numbers else ((), 0.0)
 
 
+def rounds_to(value: float, answer: float, decimals: int) -> bool:
+    """`value` rounded half up to `decimals` equals `answer` rounded the same way."""
+    unit = Decimal(1).scaleb(-decimals)
+    return Decimal(repr(value)).quantize(unit, ROUND_HALF_UP) == Decimal(repr(answer)).quantize(unit, ROUND_HALF_UP)
+
+
 def is_correct(reading: Reading, truth: ReasoningTruth) -> bool:
+    """Right at the rounding the question asks for (`truth.decimals`), else within the tolerance."""
+    if truth.decimals is not None:
+        return not reading.scaled and rounds_to(reading.value, truth.answer, truth.decimals)
     tolerance = truth.rel_tolerance * abs(truth.answer)
     if reading.decimals >= 2 and not reading.scaled:
         tolerance = max(tolerance, 0.5 * 10.0 ** -reading.decimals)

@@ -1,10 +1,15 @@
-"""DVC stage `reward_selftest`: the rewards must score every gold answer >= 0.99, its PT-BR variants
->= 0.95 and each deterministic corruption strictly lower (see `rewards.selftest`).
+"""DVC stage `reward_selftest`: the rewards must score every best answer >= 0.99, keep full task credit
+for every way the parser reads it, give 0 to answers with nothing in them, never read a half value
+from a truncated answer, and score each deterministic corruption strictly lower (see
+`rewards.selftest`). It also scores the trivial answerers (majority training answer, empty answer,
+prompt echo) on the benchmark and on all of train: a data warning where one reaches 0.5. Every
+reference answer of benchmark, train and val is checked against its own facts
+(`rewards.consistency.check_references`): one contradiction fails the stage.
 
-Reads data/prompts/benchmark.jsonl (every record) and a fixed sample of data/prompts/train.jsonl
-(params `rewards.selftest_train_sample`, chosen by hash of the record id), executes SQL against
-data/commerce.db, writes reports/metrics/reward_selftest.json, and exits non-zero when a check
-fails so that `dvc repro` stops.
+Reads data/prompts/benchmark.jsonl (every record) and data/prompts/train.jsonl (the trivial answerers
+are fitted on all of it; the checks run on a fixed sample, params `rewards.selftest_train_sample`,
+chosen by hash of the record id), executes SQL against data/commerce.db, writes
+reports/metrics/reward_selftest.json, and exits non-zero when a check fails so that `dvc repro` stops.
 """
 from __future__ import annotations
 
@@ -15,11 +20,13 @@ from typing import Any
 import rewards
 from factory.config import load_params
 from factory.io import sha256_bytes, write_json
+from rewards.consistency import check_references
+from rewards.selftest import run_selftest, trivial_floor
 from schemas.records import read_records
-from rewards.selftest import run_selftest
 
 BENCHMARK = Path("data/prompts/benchmark.jsonl")
 TRAIN = Path("data/prompts/train.jsonl")
+VAL = Path("data/prompts/val.jsonl")
 DB = Path("data/commerce.db")
 METRICS = Path("reports/metrics/reward_selftest.json")
 
@@ -33,18 +40,40 @@ def sample_by_id(records: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
 def main() -> int:
     params = load_params()["rewards"]
     benchmark = read_records(BENCHMARK)
-    train = sample_by_id(read_records(TRAIN), int(params["selftest_train_sample"]))
+    train_all = read_records(TRAIN)
+    train = sample_by_id(train_all, int(params["selftest_train_sample"]))
     options = rewards.options(db_path=DB, weights=params["weights"], sql_timeout_s=params["sql_timeout_s"],
                               sql_max_rows=params.get("sql_max_rows", 1000))
     report = run_selftest(benchmark + train, options, progress=True)
     report["inputs"] = {"benchmark_records": len(benchmark), "train_sample": len(train)}
+    floor = trivial_floor({"benchmark": benchmark, "train": train_all}, train_all, options)
+    report["trivial_floor"] = floor
+    report["data_warnings"] = floor["warnings"]
+    if floor["fails"] and floor["warnings"]:
+        report["passed"] = False
+    # A reference that contradicts its own facts would teach SFT a wrong answer: stop the pipeline.
+    contradictions = check_references(benchmark + train_all + read_records(VAL))
+    report["reference_contradictions"] = len(contradictions)
+    if contradictions:
+        report["passed"] = False
+        for problem in contradictions[:20]:
+            print(f"  reference contradicts its facts: {problem}", file=sys.stderr)
     write_json(METRICS, report)
+    for task, splits in floor["tasks"].items():
+        print(f"trivial floor {task}: " + "; ".join(
+            f"{split} " + ", ".join(f"{k} {v:.3f}" for k, v in row.items() if k != "records")
+            for split, row in splits.items()))
+    for warning in floor["warnings"]:
+        print(f"WARNING {warning}", file=sys.stderr)
     if not report["passed"]:
         print(f"reward self-test FAILED: {report['failures']} check(s) failed "
               f"(details in {METRICS}); first failures:", file=sys.stderr)
         for failure in report["failure_examples"][:10]:
             print(f"  {failure['id']} {failure['check']}: {failure['score']} (expected {failure['expected']})",
                   file=sys.stderr)
+        if floor["fails"]:
+            for warning in floor["warnings"]:
+                print(f"  data: {warning}", file=sys.stderr)
         return 1
     print(f"reward self-test passed: {report['records']} records, metrics in {METRICS}")
     return 0

@@ -193,7 +193,7 @@ def build_records(db_path: Path) -> list[dict[str, Any]]:
             "reference": "Ana, novidades de beleza e saúde chegaram! Confira na loja."}),
         _record("push", "segment", 11, "Segmento inativo, categoria esporte_lazer, até 10% de desconto, 100 caracteres.", {
             "max_chars": 100, "category": "esporte_lazer", "allowed_discount_pct": 10.0,
-            "reference": "Volte a treinar: esporte e lazer com 10% de desconto só nesta semana!"}),
+            "reference": "Volte a treinar: esporte e lazer com 10% de desconto para você. Aproveite!"}),
         _record("reasoning", "arithmetic", 12, "Um pedido tem 3 itens de R$ 45,90 e frete de R$ 12,30. Qual o total?", {
             "answer": 150.0, "reference": "Itens: 3 x 45,90 = 137,70. Total: 137,70 + 12,30 = 150,00.\nResposta: 150,00"}),
         _record("reasoning", "percentage", 13, "De 1.234 pedidos, 185 atrasaram. Qual a taxa de atraso em %?", {

@@ -8,7 +8,6 @@ from rewards.parsing import (
     coerce_label,
     code_fences,
     extract_json_object,
-    fix_portuguese_json,
     numbers_in_text,
     parse_number,
     prose,
@@ -53,8 +52,9 @@ def test_damaged_json_is_repaired_at_lower_quality() -> None:
 
 
 def test_portuguese_decimal_comma_keeps_arrays_and_strings() -> None:
-    fixed = fix_portuguese_json('{"score": 4,5, "ids": [1,2,3], "txt": "nota: 4,5, ok", "v": 1.234,56, "n": -0,25}')
-    assert fixed == '{"score": 4.5, "ids": [1,2,3], "txt": "nota: 4,5, ok", "v": 1234.56, "n": -0.25}'
+    parsed = extract_json_object('{"score": 4,5, "ids": [1,2,3], "txt": "nota: 4,5, ok", "v": 1.234,56, "n": -0,25}')
+    assert parsed.quality == 1.0
+    assert parsed.value == {"score": 4.5, "ids": [1, 2, 3], "txt": "nota: 4,5, ok", "v": 1234.56, "n": -0.25}
     parsed = extract_json_object('{"sentiment_score": 4,5, "ids": [1,2,3], "txt": "a, b: 4,5"}')
     assert parsed.quality == 1.0
     assert parsed.value == {"sentiment_score": 4.5, "ids": [1, 2, 3], "txt": "a, b: 4,5"}
@@ -73,7 +73,7 @@ def test_bare_portuguese_booleans() -> None:
 @pytest.mark.parametrize("raw, expected", [
     ("4,5", 4.5), ("1.234,56", 1234.56), ("1,234.56", 1234.56), ("-0,8", -0.8), ("R$ 12,30", 12.3),
     ("50%", 50.0), (3, 3.0), (0.25, 0.25), ("1.234.567", 1234567.0), ("abc", None), (True, None),
-    (float("nan"), None), ("", None), ("1,2 mil", 1200.0),
+    (float("nan"), None), ("", None), ("1,2 mil", 1200.0), ("\u2212 0,8", -0.8), ("\u20130,5", -0.5),
 ])
 def test_parse_number(raw, expected) -> None:
     assert parse_number(raw) == expected
@@ -107,3 +107,14 @@ def test_prose_format_quality() -> None:
     assert prose("```\nTexto cercado\n```") == ("Texto cercado", 0.5)
     assert prose('{"mensagem": "Oi"}') == ("Oi", 0.5)
     assert prose("<think>só pensei</think>") == ("", 0.0)
+
+
+@pytest.mark.parametrize("sign", list("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"))
+def test_every_minus_sign_is_a_sign_in_text_and_strings(sign: str) -> None:
+    assert parse_number(f"{sign}0,8") == -0.8
+    (readings,) = numbers_in_text(f"A variação foi de {sign}12,5% no trimestre.")
+    assert readings[0].value == -12.5
+
+
+def test_dashes_between_numbers_are_not_signs() -> None:
+    assert [r[0].value for r in numbers_in_text("entre 2017\u20132018 e de 10\u201320 pedidos")] == [2017, 2018, 10, 20]

@@ -7,6 +7,7 @@ import pytest
 
 import rewards
 from rewards.render import gold_answer
+from rewards.selftest import best_answer
 from schemas.tasks import TASKS
 
 
@@ -21,11 +22,13 @@ def test_names_are_the_seven_tasks() -> None:
 
 
 def test_reward_function_is_trl_shaped(records: list[dict], options) -> None:
-    """One function per task: named after it, None on other tasks' rows, gold answers at 1.0."""
+    """One function per task: named after it, None on other tasks' rows, best answers at 1.0 (the
+    gold answer, or for churn the outcome stated with certainty)."""
     for name in rewards.names():
         func = rewards.get(name, options=options)
         assert func.__name__ == name
-        golds = [gold_answer(r["task"], r["ground_truth"]) for r in records]
+        golds = [best_answer(r["task"], rewards._TRUTHS.get_truth(r["task"], json.dumps(r["ground_truth"])))
+                 for r in records]
         out = _reward(name, records, golds, options)
         assert len(out) == len(records)
         for record, value in zip(records, out):
@@ -118,14 +121,18 @@ def test_sentiment_polarity_outweighs_score(by_task: dict) -> None:
     assert wrong_polarity < wrong_score < 1.0
 
 
-def test_churn_binary_and_calibration(by_task: dict) -> None:
-    truth = by_task["churn"][0]["ground_truth"]   # will_churn True, reference 0.82
+def test_churn_outcome_and_proper_probability(by_task: dict) -> None:
+    truth = by_task["churn"][0]["ground_truth"]   # will_churn True (the outcome), reference 0.82
     s = lambda wc, p: rewards.score("churn", json.dumps({"will_churn": wc, "churn_probability": p}), truth)  # noqa: E731
-    assert s(True, 0.82)["reward"] == 1.0
-    assert s(True, 0.82)["brier"] == pytest.approx((0.82 - 1) ** 2)
+    assert s(True, 1.0)["reward"] == 1.0
+    reference = s(True, 0.82)
+    assert reference["task"] == 1.0 and reference["brier"] == pytest.approx((0.82 - 1) ** 2)
+    assert reference["churn_probability"] == pytest.approx(1 - (0.82 - 1) ** 2)
     assert s(True, 0.6)["reward"] > s(False, 0.82)["reward"]
-    assert s(True, "82%")["churn_probability"] == 1.0
+    assert s(True, "82%")["churn_probability"] == pytest.approx(reference["churn_probability"])
     assert s(True, "abc")["brier"] is None
+    gold = rewards.score("churn", gold_answer("churn", truth), truth)
+    assert gold["task"] == 1.0 and gold["reward"] < 1.0  # the reference probability is not certainty
 
 
 def test_insights_grounding_is_the_offline_heuristic(by_task: dict, options) -> None:

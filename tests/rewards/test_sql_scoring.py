@@ -23,6 +23,16 @@ def _score(query: str, truth: dict, options) -> dict:
     ("A consulta é: SELECT 3 AS x; ela conta.", "SELECT 3 AS x", 0.5),
     ("select 4\n\nExplicação: ...", "select 4", 0.5),
     ("Não sei responder.", None, 0.0),
+    # a draft fence and then the answer: the last one counts
+    ("Rascunho:\n```sql\nSELECT 1\n```\nCorrigindo:\n```sql\nSELECT 2\n```", "SELECT 2", 1.0),
+    ("```\n(SELECT 5) UNION ALL (SELECT 6)\n```", "(SELECT 5) UNION ALL (SELECT 6)", 0.9),
+    # bare statements run on over ';' while the next piece is a statement: refused as when fenced
+    ("SELECT 1; DROP TABLE orders_enriched", "SELECT 1; DROP TABLE orders_enriched", 0.5),
+    ("Execute: DELETE FROM orders_enriched", "DELETE FROM orders_enriched", 0.5),
+    ("SET threads = 8", "SET threads = 8", 0.5),
+    # everyday words start a statement only in capitals; prose before a query is skipped
+    ("Use a consulta abaixo:\nSELECT count(*) FROM orders_enriched", "SELECT count(*) FROM orders_enriched", 0.5),
+    ("Primeiro set a data, depois conte.", None, 0.0),
 ])
 def test_extract_sql(completion: str, query: str | None, quality: float) -> None:
     assert extract_sql(completion) == (query, quality)

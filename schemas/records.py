@@ -22,6 +22,7 @@ class Source(BaseModel):
     model_config = ConfigDict(extra="forbid")
     table: str
     keys: list[str] = Field(default_factory=list)
+    template: str | None = None  # the question template behind the record (every sql record has one)
 
 
 class PromptRecord(BaseModel):

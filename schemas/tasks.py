@@ -2,7 +2,9 @@
 
 Answer formats the system prompts ask for (and that `rewards.render.gold_answer` writes):
 extraction, sentiment, churn -> one JSON object with the fields below; sql -> one SQL query in a
-```sql fence; insights, push, reasoning -> PT-BR text (reasoning ends with "Resposta: <valor>").
+```sql fence; insights, push, reasoning -> PT-BR text (insights ends with a "Conclusão: <item>: <resposta>; ..."
+line, reasoning with "Resposta: <valor>"). Churn's gold answer is the reference model's
+(`reference_probability`, `reference_will_churn`); the reward grades the outcome `will_churn`.
 """
 from __future__ import annotations
 
@@ -79,10 +81,15 @@ class SqlTruth(_Truth):
 class ChurnTruth(_Truth):
     """What the data says happened after the cutoff (never invented)."""
 
-    will_churn: bool                 # no purchase within horizon_days after cutoff
-    churn_probability: float = Field(ge=0, le=1)  # reference calibration target for the stratum
+    will_churn: bool                 # the outcome: no purchase within horizon_days after cutoff
+    churn_probability: float = Field(ge=0, le=1)  # the stratum's churn rate over all profiles
     cutoff_date: str                 # YYYY-MM-DD
     horizon_days: int
+    # The gold answer a model is trained on: a calibrated model's probability (fit on the training
+    # and unused customers, never the benchmark's) and the label that follows from it (p >= 0.5).
+    # The reward checks the outcome above; None only in hand-written truths.
+    reference_probability: float | None = Field(default=None, ge=0, le=1)
+    reference_will_churn: bool | None = None
 
 
 class Fact(_Truth):
@@ -92,12 +99,38 @@ class Fact(_Truth):
     unit: str = ""
 
 
-class InsightsTruth(_Truth):
-    """A reference fact sheet computed from commerce.db: figures a correct answer must get right."""
+class TableRow(_Truth):
+    """One row of the fact table shown in an insights prompt, values as displayed (rounded)."""
 
-    facts: list[Fact]
+    label: str                       # the row as shown: "Paraná (PR)", "março de 2018"
+    entity: str                      # the name an answer uses for it: "PR", "cama mesa banho", "2018-03"
+    values: dict[str, float]         # column key (factory.prompts.insights.COLUMNS) -> value
+
+
+class Conclusion(_Truth):
+    """One item of the closing "Conclusão:" line and the answers that follow from the table.
+
+    rule "max"/"min": the entity of `rows` with the highest/lowest `metric` (a tie accepts "empate"
+    and every tied entity); rule "trend": the direction of `metric` from the first to the last of
+    `rows` ("alta", "queda", "estabilidade"; both sides accepted near the threshold).
+    """
+
+    item: str                        # as the question lists it: "maior receita"
+    rule: Literal["max", "min", "trend"]
+    metric: str                      # a column key
+    rows: list[str]                  # TableRow.entity values compared (max/min) or first..last (trend)
+    accepted: list[str]              # right answers; the first is the reference's
+
+
+class InsightsTruth(_Truth):
+    """A fact table computed from commerce.db (shown in the prompt), the conclusions that follow
+    from it, the figures a good answer cites, and a reference answer written from them."""
+
+    facts: list[Fact]                # the figures the question is about (rows asked, metrics asked)
     entities: list[str]              # names the answer must mention (states, categories, months)
-    reference: str                   # a reference answer written from the facts
+    reference: str                   # a reference answer written from the facts, ending in "Conclusão: ..."
+    table: list[TableRow] = Field(default_factory=list)           # empty only in hand-written truths
+    conclusions: list[Conclusion] = Field(default_factory=list)
 
 
 class PushTruth(_Truth):
@@ -111,6 +144,9 @@ class ReasoningTruth(_Truth):
     answer: float
     rel_tolerance: float = 1e-6
     reference: str                   # a worked solution ending in "Resposta: <valor>"
+    # The decimals the question asks for: an answer is right when it rounds (half up) to the
+    # answer at these decimals ("160,333" and "160,33" for 481 / 3 to two places); None: tolerance.
+    decimals: int | None = Field(default=None, ge=0, le=6)
 
 
 GroundTruth = Union[

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar, Iterable
+from typing import Any, Callable, ClassVar, Hashable, Iterable, Sequence, TypeVar
 
 from pydantic import BaseModel
 
@@ -42,6 +42,42 @@ class Candidate:
     truth: BaseModel
     table: str
     keys: tuple[str, ...]
+    template: str | None = None     # the question template it instantiates (source.template), if any
+
+
+T = TypeVar("T")
+
+
+def spread(items: Sequence[T], key: Callable[[T], tuple[Hashable, ...]],
+           weights: Sequence[float] | None = None) -> list[T]:
+    """The items reordered so that every prefix is as balanced as the items allow on each component
+    of `key` (e.g. polarity, complaint category, each issue flag).
+
+    Greedy: the next item is the earliest of the class (equal key) whose values are, summed over
+    the components (times `weights`, default 1 each), least frequent among the items placed so far;
+    this keeps the weighted sum of squared value counts, and with it the share a constant answer
+    can match, as low as it can go step by step. Items of one class keep their input order. A key
+    of () leaves the order unchanged.
+    """
+    if not items or not key(items[0]):
+        return list(items)
+    classes: dict[tuple[Hashable, ...], list[T]] = {}
+    for item in items:
+        classes.setdefault(tuple(key(item)), []).append(item)
+    queues = [(cls, group[::-1]) for cls, group in classes.items()]   # popped from the end
+    counts: list[Counter] = [Counter() for _ in next(iter(classes))]
+    w = tuple(weights) if weights is not None else (1.0,) * len(counts)
+    out: list[T] = []
+    while queues:
+        best = min(range(len(queues)),
+                   key=lambda i: (sum(wk * c[v] for wk, c, v in zip(w, counts, queues[i][0])), i))
+        cls, queue = queues[best]
+        out.append(queue.pop())
+        for c, v in zip(counts, cls):
+            c[v] += 1
+        if not queue:
+            queues.pop(best)
+    return out
 
 
 def training_counts(params: dict[str, Any]) -> dict[str, int]:
@@ -114,6 +150,21 @@ class TaskGenerator(ABC):
     templates: ClassVar[tuple[str, ...]] = ()
     uses_db: ClassVar[bool] = True
 
+    # How much each `outcome` component counts when balancing (default: 1 each).
+    outcome_weights: ClassVar[tuple[float, ...] | None] = None
+
+    @classmethod
+    def outcome(cls, ground_truth: dict[str, Any]) -> tuple[Hashable, ...]:
+        """The answer values a stratum is balanced over (see `spread`); () = none. The split
+        balances benchmark, train and val on them, so no constant answer scores well."""
+        return ()
+
+    @classmethod
+    def quoted_texts(cls, user: str) -> tuple[str, ...]:
+        """Source texts the prompt quotes verbatim (a review's title and comment): a benchmark
+        prompt's quotes must not appear in any training or validation prompt."""
+        return ()
+
     def __init__(self, ctx: GenerationContext):
         if self.task not in TASKS:
             raise ValueError(f"unknown task {self.task!r}")
@@ -167,5 +218,7 @@ class TaskGenerator(ABC):
             "ground_truth": cand.truth.model_dump(mode="json"),
             "source": {"table": cand.table, "keys": list(cand.keys)},
         }
+        if cand.template is not None:
+            record["source"]["template"] = cand.template
         PromptRecord.model_validate(record)
         return record

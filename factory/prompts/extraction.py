@@ -8,11 +8,12 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from itertools import zip_longest
-from typing import Iterable
+from typing import Hashable, Iterable
 
-from factory.prompts.base import Candidate, TaskGenerator
+from factory.prompts.base import Candidate, TaskGenerator, spread
 from factory.prompts.labeler import HARD_SIGNAL_ORDER, OpenAILabeler, RuleLabeler, make_labeler
-from factory.prompts.reviews import Review, review_pool
+from factory.prompts.reviews import (NO_COMMENT, NO_TITLE, TITLE_LABEL, Review, quoted_review, review_label,
+                                     review_pool)
 from schemas.tasks import COMPLAINT_CATEGORIES
 
 SYSTEM = (
@@ -27,16 +28,28 @@ SYSTEM = (
     "- main_complaint: a reclamação principal em poucas palavras (\"\" quando não há reclamação)"
 )
 
+COMMENT_LABEL = "Comentário: "
 TEMPLATE_OLIST = (
     "Avaliação de cliente\nCategoria do produto: {product}\nNota: {stars} de 5\nStatus do pedido: {status}\n"
-    "Entrega: {delivery}\nTítulo: {title}\nComentário: {comment}"
+    "Entrega: {delivery}\n" + TITLE_LABEL + "{title}\n" + COMMENT_LABEL + "{comment}"
 )
-TEMPLATE_B2W = "Avaliação de cliente\nProduto: {product}\nNota: {stars} de 5\nTítulo: {title}\nComentário: {comment}"
+TEMPLATE_B2W = ("Avaliação de cliente\nProduto: {product}\nNota: {stars} de 5\n" + TITLE_LABEL + "{title}\n"
+                + COMMENT_LABEL + "{comment}")
+
+
+OUTCOME_FIELDS = ("sentiment", "complaint_category", "delivery_issue", "product_issue", "seller_issue",
+                  "would_recommend")
+# How much each outcome component weighs: about how many of the 10 scored fields it decides
+# (polarity also fixes the score, churn risk and repeat intent; the category whether main_complaint
+# is empty), then polarity x "has a complaint", the cells a mixed constant answer exploits
+# ("negativo" with no complaint and no flags matches half of every positive review and most fields
+# of every negative one).
+OUTCOME_WEIGHTS = (4.0, 2.0, 1.0, 1.0, 1.0, 1.0, 2.0)
 
 
 def render_review(review: Review) -> str:
-    slots = dict(product=review.product, stars=review.facts.stars, title=review.title or "(sem título)",
-                 comment=review.comment or "(sem comentário)", status=review.status, delivery=review.delivery)
+    slots = dict(product=review.product, stars=review.facts.stars, title=review.title or NO_TITLE,
+                 comment=review.comment or NO_COMMENT, status=review.status, delivery=review.delivery)
     return (TEMPLATE_OLIST if review.source == "olist" else TEMPLATE_B2W).format(**slots)
 
 
@@ -44,28 +57,41 @@ class ExtractionGenerator(TaskGenerator):
     task = "extraction"
     system = SYSTEM
     templates = (TEMPLATE_OLIST, TEMPLATE_B2W)
+    outcome_weights = OUTCOME_WEIGHTS
 
     def __init__(self, ctx):
         super().__init__(ctx)
         self.labeler = make_labeler(ctx.params["prompts"]["labeler"])
         self.rules = RuleLabeler()
 
+    @classmethod
+    def outcome(cls, ground_truth: dict) -> tuple[Hashable, ...]:
+        """Polarity, complaint category, the four flags, and polarity x has-a-complaint: the discrete
+        fields (and the combination) a constant answer could otherwise match on most reviews."""
+        complaint = ground_truth["complaint_category"] != "nenhuma"
+        return (*(ground_truth[f] for f in OUTCOME_FIELDS), (ground_truth["sentiment"], complaint))
+
+    @classmethod
+    def quoted_texts(cls, user: str) -> tuple[str, ...]:
+        return quoted_review(user, COMMENT_LABEL)
+
     def candidates(self) -> Iterable[Candidate]:
-        """Easy reviews in pool order; hard ones rotated over their main signal, so that every kind of
-        ambiguity (irony, late but good, 3 stars, ...) reaches the benchmark and the training set."""
-        easy: list[Candidate] = []
-        hard: dict[str, list[Candidate]] = {s: [] for s in HARD_SIGNAL_ORDER}
+        """Each stratum spread over its answer classes (`outcome`) and, for hard reviews, over their
+        main signal (irony, late but good, 3 stars, ...), so that the pool, the benchmark and the
+        training set cover every kind of answer and no constant answer scores well."""
+        easy: list[tuple[Candidate, str]] = []
+        hard: list[tuple[Candidate, str]] = []
         for review in review_pool(self.ctx, self.rng("reviews")):
-            label = self.rules.label(review.facts)
+            label = review_label(review, self.rules)
             cand = Candidate(label.difficulty, render_review(review), label.truth, review.table, review.keys)
-            if label.difficulty == "easy":
-                easy.append(cand)
-            else:
-                hard[min(label.signals, key=HARD_SIGNAL_ORDER.index)].append(cand)
-        self.notes["hard_signals"] = {s: len(v) for s, v in hard.items()}
-        rotated = [c for batch in zip_longest(*hard.values()) for c in batch if c is not None]
-        for batch in zip_longest(easy, rotated):
-            yield from (c for c in batch if c is not None)
+            signal = min(label.signals, key=HARD_SIGNAL_ORDER.index) if label.signals else ""
+            (easy if label.difficulty == "easy" else hard).append((cand, signal))
+        self.notes["hard_signals"] = dict(sorted(Counter(s for _, s in hard).items(),
+                                                 key=lambda kv: HARD_SIGNAL_ORDER.index(kv[0])))
+        key = lambda item: (*self.outcome(item[0].truth.model_dump()), item[1])  # noqa: E731
+        weights = (*OUTCOME_WEIGHTS, 1.0)
+        for batch in zip_longest(spread(easy, key, weights), spread(hard, key, weights)):
+            yield from (item[0] for item in batch if item is not None)
 
     def finalize(self, kept: dict[str, list[Candidate]]) -> dict[str, list[Candidate]]:
         self.notes["labeler"] = self.labeler.name

@@ -1,9 +1,12 @@
 """Ground truth for review extraction: deterministic rules, or an LLM through the `openai` client.
 
-`RuleLabeler` reads the structured facts (stars, lateness, order status, B2W's recommend flag) and a
-PT-BR lexicon (`lexicon.py`). Stars decide polarity; words refine the score and find the complaint;
-facts fill what words leave out. The same signals say whether a review is `easy` (clear, agreeing
-signals) or `hard` (3 stars, words against stars, good product but late, irony, several complaints).
+`RuleLabeler` applies the labeling guide (docs/labeling.md) with the structured facts (stars, lateness,
+order status, B2W's recommend flag) and a PT-BR lexicon (`lexicon.py`): the text decides polarity where
+it is clear and the stars break ties; the lexicon finds the complaints, the main one by the guide's
+priority; facts fill what words leave out (a late or undelivered order). Its agreement with the
+reviewed gold set is measured by `label_quality.py`. The same signals say whether a review is `easy`
+(clear, agreeing signals) or `hard` (3 stars, words against stars, good product but late, irony,
+several complaints).
 
 `OpenAILabeler` asks an OpenAI-compatible endpoint for the same 10 fields. Every raw answer is cached
 on disk under the sha256 of (model, messages), one file per answer written atomically, so a killed run
@@ -31,9 +34,16 @@ from schemas.tasks import ExtractionTruth
 
 log = logging.getLogger(__name__)
 
-STAR_SCORE = {1: -0.9, 2: -0.6, 3: 0.0, 4: 0.6, 5: 0.9}
-STAR_CHURN = {1: 0.85, 2: 0.7, 3: 0.45, 4: 0.2, 5: 0.1}
-UNDELIVERED = {"canceled", "unavailable"}
+# The labeling guide's bands (docs/labeling.md): sentiment_score by how strongly the text praises or
+# complains, churn_risk from the score unless the customer states an intent, repeat_intent = 1 - churn.
+POSITIVE_BANDS = {"strong": 0.9, "plain": 0.6, "mild": 0.3}
+NEGATIVE_BANDS = {"strong": -0.9, "plain": -0.6, "mild": -0.3}
+CHURN_OF_SCORE = {0.9: 0.1, 0.6: 0.2, 0.3: 0.35, 0.0: 0.5, -0.3: 0.65, -0.6: 0.8, -0.9: 0.9}
+BUY_AGAIN_CHURN, NEVER_AGAIN_CHURN = 0.1, 0.95
+UNDELIVERED = {"canceled", "unavailable"}                            # the order will never arrive
+IN_TRANSIT = {"created", "approved", "processing", "invoiced", "shipped"}  # not delivered yet
+DELIVERY_CATEGORIES = {"atraso_entrega", "produto_nao_recebido"}
+PRODUCT_CATEGORIES = {"produto_defeituoso", "produto_diferente"}
 MAIN_COMPLAINT_CHARS = 120
 # Why a review is hard, rarest and most telling first (the extraction pool rotates over these).
 HARD_SIGNAL_ORDER = (
@@ -67,34 +77,33 @@ def _clauses(text: str) -> list[tuple[str, str]]:
 
 
 class RuleLabeler:
-    """Deterministic labels from facts + lexicon."""
+    """Deterministic labels from facts + lexicon, following docs/labeling.md."""
 
     name = "rules"
 
     def label(self, facts: ReviewFacts) -> Label:
-        folded = fold(facts.text)
+        # Lines are folded apart so that a title's "nao recomendo" does not negate the comment's first words.
+        folded = " . ".join(fold(line) for line in facts.text.splitlines() if line.strip())
         hits = lexicon.scan(folded, _clauses(facts.text))
-        polarity = self._polarity(facts.stars, hits)
-        score = self._score(facts.stars, hits, polarity)
-        category = self._category(facts, hits, polarity)
-        late = bool(facts.is_late)
-        undelivered = facts.order_status in UNDELIVERED
-        complaints = set(hits.complaints) | {category}
-        delivery_issue = late or undelivered or bool(complaints & {"atraso_entrega", "produto_nao_recebido"})
-        product_issue = bool(complaints & {"produto_defeituoso", "produto_diferente"})
-        seller_issue = facts.order_status == "unavailable" or "atendimento_vendedor" in complaints
+        complaints = self._text_complaints(facts, hits)
+        polarity = self._polarity(facts.stars, hits, bool(complaints))
+        complaints = complaints or self._fact_complaints(facts, hits, polarity)
+        category = complaints[0] if complaints else "nenhuma"
+        score = self._score(hits, polarity, bool(complaints))
+        delivery_issue = bool(set(complaints) & DELIVERY_CATEGORIES) or hits.delivery_other
+        product_issue = bool(set(complaints) & PRODUCT_CATEGORIES)
+        seller_issue = hits.seller_blame or "atendimento_vendedor" in complaints
         if facts.recommend is not None:
             would_recommend = facts.recommend
         elif hits.recommend:
             would_recommend = hits.recommend > 0
         else:
             would_recommend = polarity == "positivo"
-        churn = STAR_CHURN[facts.stars] + 0.05 * (delivery_issue + product_issue + seller_issue)
+        churn = CHURN_OF_SCORE[score]
         if hits.repeat < 0:
-            churn = max(churn, 0.9)
+            churn = NEVER_AGAIN_CHURN
         elif hits.repeat > 0:
-            churn = min(churn, 0.15)
-        churn = round(min(max(churn, 0.0), 1.0), 2)
+            churn = BUY_AGAIN_CHURN
         truth = ExtractionTruth(
             sentiment=polarity,
             sentiment_score=score,
@@ -111,43 +120,83 @@ class RuleLabeler:
         return Label(truth, "hard" if signals else "easy", signals)
 
     @staticmethod
-    def _polarity(stars: int, hits: lexicon.LexiconHits) -> str:
-        if stars >= 4:
-            return "positivo"
-        if stars <= 2:
-            return "negativo"
-        # 3 stars: neutral unless the words all point one way (at least two of them).
-        if hits.negative >= 2 and hits.positive == 0 or hits.irony:
-            return "negativo"
-        if hits.positive >= 2 and hits.negative == 0:
-            return "positivo"
-        return "neutro"
+    def _text_complaints(facts: ReviewFacts, hits: lexicon.LexiconHits) -> list[str]:
+        """The complaint categories the text names, main one first (the guide's priority order).
+
+        A parcel that has not arrived is `atraso_entrega` when the order is late (by the dates or by
+        the customer's words) and `produto_nao_recebido` when it was canceled or has no due date
+        passed; a missing item is always `produto_nao_recebido`."""
+        found = list(hits.complaints)
+        if "produto_nao_recebido" in found and not hits.missing_item:
+            never = facts.order_status in UNDELIVERED or hits.canceled
+            if not never and (facts.is_late or hits.late or hits.deadline):
+                found = [c for c in found if c != "produto_nao_recebido"]
+                found.insert(found.index("atraso_entrega") if "atraso_entrega" in found else
+                             next((i for i, c in enumerate(found) if c not in ("produto_defeituoso", "produto_diferente")),
+                                  len(found)), "atraso_entrega")
+                found = list(dict.fromkeys(found))
+        elif "atraso_entrega" in found and "produto_nao_recebido" not in found and (
+                hits.canceled or facts.order_status in UNDELIVERED):
+            found[found.index("atraso_entrega")] = "produto_nao_recebido"
+        if hits.canceled and "produto_nao_recebido" not in found and not set(found) & PRODUCT_CATEGORIES:
+            found.insert(0, "produto_nao_recebido")
+        if hits.pickup and not hits.missing_item and "produto_nao_recebido" in found:
+            found.remove("produto_nao_recebido")  # "nao recebi, tive que buscar no correio": outro
+        if hits.misleading_ad and "produto_diferente" in found:
+            found.remove("produto_diferente")
+            found.insert(0, "produto_diferente")
+        return found
 
     @staticmethod
-    def _score(stars: int, hits: lexicon.LexiconHits, polarity: str) -> float:
-        words = -1.0 if hits.irony else hits.polarity
-        score = 0.7 * STAR_SCORE[stars] + 0.3 * words
-        bounds = {"positivo": (0.1, 1.0), "neutro": (-0.3, 0.3), "negativo": (-1.0, -0.1)}[polarity]
-        return round(min(max(score, bounds[0]), bounds[1]), 2)
-
-    @staticmethod
-    def _category(facts: ReviewFacts, hits: lexicon.LexiconHits, polarity: str) -> str:
-        if hits.complaints:
-            return hits.complaints[0]
+    def _fact_complaints(facts: ReviewFacts, hits: lexicon.LexiconHits, polarity: str) -> list[str]:
+        """What a complaint with no named cause is about, from the order facts (never on praise)."""
         if polarity == "positivo":
-            return "nenhuma"
-        if facts.order_status in UNDELIVERED:
-            return "produto_nao_recebido"
+            return []
+        if facts.order_status in UNDELIVERED or hits.canceled:
+            return ["produto_nao_recebido"]
+        if facts.order_status in IN_TRANSIT:
+            return ["atraso_entrega" if hits.late else "produto_nao_recebido"]
         if facts.is_late:
-            return "atraso_entrega"
-        return "outro" if polarity == "negativo" or hits.negative > 0 else "nenhuma"
+            return ["atraso_entrega"]
+        if polarity == "negativo" or hits.irony:
+            return ["outro"]
+        return []
+
+    @staticmethod
+    def _polarity(stars: int, hits: lexicon.LexiconHits, complains: bool) -> str:
+        """Stars decide unless the text clearly says otherwise (the guide: the text decides)."""
+        if hits.irony:
+            return "negativo"
+        praises = hits.positive > 0
+        if stars >= 4:
+            return "negativo" if complains and not praises and not hits.wish else "positivo"
+        if hits.neutral and stars <= 3 and not hits.strong_negative:
+            return "neutro"
+        if stars <= 2:
+            return "neutro" if praises and not complains and hits.negative == 0 else "negativo"
+        if complains or hits.negative > hits.positive:
+            return "neutro" if praises else "negativo"
+        return "positivo" if praises else "neutro"
+
+    @staticmethod
+    def _score(hits: lexicon.LexiconHits, polarity: str, complains: bool) -> float:
+        if polarity == "positivo":
+            band = "mild" if complains or hits.weak_positive else "strong" if hits.strong_positive else "plain"
+            return POSITIVE_BANDS[band]
+        if polarity == "negativo":
+            band = ("strong" if hits.strong_negative else
+                    "mild" if hits.mild_negative or hits.positive > hits.negative else "plain")
+            return NEGATIVE_BANDS[band]
+        return 0.0
 
     @staticmethod
     def _main_complaint(facts: ReviewFacts, hits: lexicon.LexiconHits, category: str) -> str:
         if category == "nenhuma":
             return ""
-        if hits.complaint_clause and category in hits.complaints:
-            return clip_text(hits.complaint_clause, MAIN_COMPLAINT_CHARS)
+        clause = hits.clauses.get(category) or (
+            hits.clauses.get("produto_nao_recebido", "") if category == "atraso_entrega" else "")
+        if clause:
+            return clip_text(clause, MAIN_COMPLAINT_CHARS)
         if category == "atraso_entrega" and facts.delay_days is not None and facts.delay_days > 0:
             days = max(1, round(facts.delay_days))
             return f"entrega atrasada ({days} {'dia' if days == 1 else 'dias'} após o prazo)"
@@ -165,7 +214,7 @@ class RuleLabeler:
             signals.append("three_stars")
         if hits.irony:
             signals.append("irony")
-        if facts.stars >= 4 and (hits.negative > 0 or hits.complaints):
+        if facts.stars >= 4 and truth.complaint_category != "nenhuma":
             signals.append("complaint_in_positive_review")
         if facts.stars <= 2 and hits.positive > hits.negative:
             signals.append("praise_in_negative_review")

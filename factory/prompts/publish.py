@@ -1,9 +1,14 @@
-"""Write a split: JSONL files, the Hugging Face DatasetDict, manifest.json and the dataset card.
+"""Write a split: JSONL files, the Hugging Face DatasetDict with its dataset card, manifest.json.
 
-The HF copy keeps one row per record with columns id, task, difficulty, prompt (the chat messages),
-ground_truth and source (JSON strings, so every task fits one schema). The manifest holds the sha256
-of every prompt file, the counts per task and stratum, and the hashes of the params and of the source
-data (commerce.db's canonical table hashes), so a metric can name exactly which data it came from.
+The HF copy (`hf/`) is a `DatasetDict` with splits train, validation and benchmark in TRL's
+conversational prompt-completion format, so `SFTTrainer(train_dataset=load_from_disk(...)["train"])`
+works as is: `prompt` (the chat messages) and `completion` (the gold answer, `rewards.render.gold_answer`,
+as one assistant message), plus `id`, `task`, `stratum` (the record's difficulty), and
+`ground_truth` and `source` as JSON strings (so every task fits one schema). `hf/README.md` is the
+Hub dataset card: a YAML header (license per source, language, task categories, splits, size) and
+the lineage hashes. The manifest holds the sha256 of every prompt file (the card included), the
+counts per task and stratum, and the hashes of the params and of the source data (commerce.db's
+canonical table hashes), so a metric can name exactly which data it came from.
 """
 from __future__ import annotations
 
@@ -16,7 +21,9 @@ from factory.prompts.split import SplitResult
 from schemas.tasks import STRATA, TASKS
 
 SPLIT_FILES = {"train": "train.jsonl", "val": "val.jsonl", "benchmark": "benchmark.jsonl"}
+HF_SPLITS = {"train": "train", "val": "validation", "benchmark": "benchmark"}  # split name -> Hub split name
 HF_DIR = "hf"
+CARD = "README.md"  # the dataset card, inside hf/ (what the Hub shows) and the folder page beside the files
 
 TASK_DOCS = {
     "extraction": "review + order metadata -> 10-field JSON (sentiment, score, complaint category, churn risk, "
@@ -34,32 +41,70 @@ LICENSES = {
     "b2w": "B2W-Reviews01 (B2W Digital / Americanas): CC BY-NC-SA 4.0",
     "synthetic": "synthetic data from this project's seeded generator: Apache-2.0 with the code",
 }
+# Hub license identifiers (https://huggingface.co/docs/hub/repositories-licenses), one per source.
+LICENSE_IDS = {"olist": "cc-by-nc-sa-4.0", "b2w": "cc-by-nc-sa-4.0", "synthetic": "apache-2.0"}
+# Hub task categories: free-text answers, classification-like JSON answers, SQL over tables.
+TASK_CATEGORIES = ["text-generation", "text-classification", "table-question-answering"]
 
 
 def hf_rows(records: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Columns of one split; `completion` is the SFT target (gold answer as an assistant message)."""
+    from rewards.render import gold_answer
+
     return {
         "id": [r["id"] for r in records],
         "task": [r["task"] for r in records],
-        "difficulty": [r["difficulty"] for r in records],
+        "stratum": [r["difficulty"] for r in records],
         "prompt": [r["messages"] for r in records],
+        "completion": [[{"role": "assistant", "content": gold_answer(r["task"], r["ground_truth"])}] for r in records],
         "ground_truth": [json.dumps(r["ground_truth"], ensure_ascii=False, sort_keys=True) for r in records],
         "source": [json.dumps(r["source"], ensure_ascii=False, sort_keys=True) for r in records],
     }
 
 
 def write_hf(splits: dict[str, list[dict[str, Any]]], target: Path) -> None:
+    """`splits` (train/val/benchmark) as a DatasetDict saved under `target`, Hub split names."""
     import datasets
 
+    message = datasets.List({"role": datasets.Value("string"), "content": datasets.Value("string")})
     features = datasets.Features({
-        "id": datasets.Value("string"), "task": datasets.Value("string"), "difficulty": datasets.Value("string"),
-        "prompt": datasets.List({"role": datasets.Value("string"), "content": datasets.Value("string")}),
+        "id": datasets.Value("string"), "task": datasets.Value("string"), "stratum": datasets.Value("string"),
+        "prompt": message, "completion": message,
         "ground_truth": datasets.Value("string"), "source": datasets.Value("string"),
     })
     dd = datasets.DatasetDict({
-        name: datasets.Dataset.from_dict(hf_rows(records), features=features) for name, records in splits.items()
+        HF_SPLITS[name]: datasets.Dataset.from_dict(hf_rows(records), features=features) for name, records in splits.items()
     })
     with atomic_path(target) as tmp:
         dd.save_to_disk(str(tmp))
+
+
+def file_hashes(out_dir: Path, paths: list[Path]) -> dict[str, dict[str, Any]]:
+    return {p.relative_to(out_dir).as_posix(): {"sha256": sha256_file(p), "bytes": p.stat().st_size} for p in paths}
+
+
+def size_category(n: int) -> str:
+    """The Hub's size_categories bucket for `n` rows."""
+    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+        if n < limit:
+            return name
+    return "n>1M"
+
+
+def card_metadata(counts: dict[str, int], sources: set[str]) -> dict[str, Any]:
+    """The card's YAML header (huggingface_hub DatasetCardData fields, plus `configs` for the loader)."""
+    licenses = sorted({LICENSE_IDS[s] for s in sources})
+    return {
+        "pretty_name": "commerce-factory PT-BR e-commerce prompts",
+        "language": ["pt"],
+        "license": licenses[0] if len(licenses) == 1 else licenses,
+        "task_categories": TASK_CATEGORIES,
+        "size_categories": [size_category(sum(counts.values()))],
+        "tags": ["e-commerce", "brazilian-portuguese", "sql", "grpo", "sft", "synthetic" if "synthetic" in sources else "olist"],
+        # the layout `DatasetDict.push_to_hub` writes: data/<split>-<shard>.parquet
+        "configs": [{"config_name": "default",
+                     "data_files": [{"split": HF_SPLITS[s], "path": f"data/{HF_SPLITS[s]}-*"} for s in SPLIT_FILES]}],
+    }
 
 
 def params_hash(params: dict[str, Any]) -> str:
@@ -68,18 +113,16 @@ def params_hash(params: dict[str, Any]) -> str:
 
 
 def build_manifest(out_dir: Path, result: SplitResult, params: dict[str, Any], source_hashes: dict[str, str]) -> dict[str, Any]:
-    files = {}
-    for path in sorted([*out_dir.glob("by_task/*.jsonl"), *(out_dir / f for f in SPLIT_FILES.values()), out_dir / "removed.jsonl"]):
-        files[path.relative_to(out_dir).as_posix()] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
-    for path in sorted((out_dir / HF_DIR).rglob("*")):
-        if path.is_file():
-            files[path.relative_to(out_dir).as_posix()] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+    """Hashes of every file under `out_dir` that the split wrote (hf/ included, card and all), counts, params, source."""
+    paths = sorted([*out_dir.glob("by_task/*.jsonl"), *(out_dir / f for f in SPLIT_FILES.values()), out_dir / "removed.jsonl"])
+    paths += sorted(p for p in (out_dir / HF_DIR).rglob("*") if p.is_file())
     splits = {"train": result.train, "val": result.val, "benchmark": result.benchmark}
     return {
-        "files": files,
+        "files": file_hashes(out_dir, paths),
         "hf_sha256": sha256_tree(out_dir / HF_DIR),
         "counts": {name: {"total": len(recs), "per_task": SplitResult.strata_counts(recs)} for name, recs in splits.items()},
         "params_sha256": params_hash(params),
+        "heldout_sql_templates": result.heldout_templates,   # benchmark-only templates per sql stratum
         "source": {
             "data_source": params["data"]["source"],
             "commerce_db_tables_sha256": source_hashes,
@@ -89,51 +132,68 @@ def build_manifest(out_dir: Path, result: SplitResult, params: dict[str, Any], s
 
 
 def _counts_table(manifest: dict[str, Any]) -> str:
-    lines = ["| task | stratum | train | val | benchmark |", "|---|---|---:|---:|---:|"]
+    lines = ["| task | stratum | train | validation | benchmark |", "|---|---|---:|---:|---:|"]
     for task in TASKS:
         for stratum in STRATA[task]:
-            cells = [str(manifest["counts"][s]["per_task"].get(task, {}).get(stratum, 0)) for s in ("train", "val", "benchmark")]
+            cells = [str(manifest["counts"][s]["per_task"].get(task, {}).get(stratum, 0)) for s in SPLIT_FILES]
             lines.append(f"| {task} | {stratum} | " + " | ".join(cells) + " |")
-    totals = [str(manifest["counts"][s]["total"]) for s in ("train", "val", "benchmark")]
+    totals = [str(manifest["counts"][s]["total"]) for s in SPLIT_FILES]
     lines.append("| **all** | | " + " | ".join(f"**{t}**" for t in totals) + " |")
     return "\n".join(lines)
 
 
+def _hash_table(manifest: dict[str, Any], *, hf: bool) -> str:
+    rows = [f"| `{name}` | `{info['sha256']}` |" for name, info in manifest["files"].items()
+            if name.startswith(HF_DIR + "/") == hf and name != f"{HF_DIR}/{CARD}"]
+    return "| file | sha256 |\n|---|---|\n" + "\n".join(rows)
+
+
 def dataset_card(manifest: dict[str, Any], metrics: dict[str, Any], params: dict[str, Any], sources: set[str]) -> str:
+    """hf/README.md: the Hub card, YAML header first. `manifest` covers the files written before it."""
+    import yaml
+
+    counts = {s: manifest["counts"][s]["total"] for s in SPLIT_FILES}
+    header = yaml.safe_dump(card_metadata(counts, sources), sort_keys=False, allow_unicode=True)
     tasks = "\n".join(f"- `{t}`: {TASK_DOCS[t]}" for t in TASKS)
     licenses = "\n".join(f"- {LICENSES[s]}" for s in sorted(sources))
-    hashes = "\n".join(f"| `{name}` | `{info['sha256']}` |" for name, info in manifest["files"].items()
-                       if not name.startswith(HF_DIR + "/"))
     leak = metrics["leakage"]
-    removed = ", ".join(f"{t}: " + ", ".join(f"{r} {n}" for r, n in c.items()) for t, c in metrics["removed"].items()) or "none"
+    n = params["prompts"].get("leakage_ngram", 8)
+    removed = ", ".join(f"{t}: " + ", ".join(f"{r} {k}" for r, k in c.items()) for t, c in metrics["removed"].items()) or "none"
     shortfall = ", ".join(f"{t} ({v['available']} of {v['wanted']})" for t, v in metrics["shortfall"].items()) or "none"
-    return f"""# commerce-factory prompt sets
+    return f"""---
+{header}---
+
+# commerce-factory prompt sets
 
 Brazilian-Portuguese e-commerce prompts with checkable ground truth, built by `dvc repro` from
-`data/commerce.db` (data source: `{params['data']['source']}`). Every record is one JSON object:
+`data/commerce.db` (data source: `{params['data']['source']}`), in TRL's conversational
+prompt-completion format: train an SFT model on `train` as is, score a model on `benchmark` with the
+project's `rewards.score(task, completion, ground_truth)`.
 
-```json
-{{"id": "sql-join-0007", "task": "sql", "difficulty": "join",
- "messages": [{{"role": "system", "content": "..."}}, {{"role": "user", "content": "..."}}],
- "ground_truth": {{"...": "schemas.tasks.<Task>Truth"}},
- "source": {{"table": "orders_enriched", "keys": ["review:...", "order:...", "customer:..."]}}}}
+```python
+from datasets import load_dataset, load_from_disk
+from trl import SFTConfig, SFTTrainer
+
+dataset = load_from_disk("data/prompts/hf")        # or load_dataset("<org>/<name>") once pushed
+trainer = SFTTrainer(model="<model>", train_dataset=dataset["train"], args=SFTConfig(output_dir="sft"))
 ```
 
-`messages` never contains the answer. `ground_truth` follows the pydantic model of its task in
-`schemas/tasks.py`; insights, push and reasoning truths carry a `reference` answer (the SFT target).
+| column | content |
+|---|---|
+| `prompt` | the chat messages (system, user); never the answer |
+| `completion` | the gold answer as one assistant message (JSON for extraction/sentiment/churn, a ```sql fence, or the reference text) |
+| `id`, `task`, `stratum` | record id, task name, stratum (difficulty / class) within the task |
+| `ground_truth` | JSON string, the pydantic model of its task in `schemas/tasks.py` (what the rewards check) |
+| `source` | JSON string: the table and keys the record was built from |
+
+Splits: `train` ({counts['train']}), `validation` ({counts['val']}, stratified like train) and
+`benchmark` ({counts['benchmark']}, held out at the source). The `configs` in the header describe
+the layout `DatasetDict.push_to_hub` writes (`data/<split>-*.parquet`); locally the same data is a
+`save_to_disk` folder, read with `load_from_disk`.
 
 ## Tasks
 
 {tasks}
-
-## Files
-
-- `train.jsonl`, `val.jsonl`, `benchmark.jsonl`: the splits (benchmark: exactly 80 prompts).
-- `hf/`: the same as a `datasets.DatasetDict` (`datasets.load_from_disk("data/prompts/hf")`), columns
-  `id, task, difficulty, prompt` (the messages), `ground_truth` and `source` (JSON strings).
-- `by_task/<task>.jsonl`: the candidate pools the split draws from.
-- `removed.jsonl`: every pool record left out of train/val, with its reason.
-- `manifest.json`: sha256 of every file, counts, params hash, source data hash.
 
 ## Counts
 
@@ -145,17 +205,15 @@ Shortfall against params counts: {shortfall}.
 ## Hold-out and leakage
 
 The benchmark is held out at the source: no review, order, customer or template instance behind a
-benchmark prompt feeds train or val. Leakage between benchmark and train+val (content n-grams exclude
-the templates' own words and stock phrases found in at least {params['prompts'].get('stock_phrase_df', 0.01):.0%} of a task's pool): exact {leak['exact']}, {params['prompts'].get('leakage_ngram', 8)}-gram {leak[f"ngram_{params['prompts'].get('leakage_ngram', 8)}"]}, shared source keys {leak['source_keys']}.
+benchmark prompt feeds train or validation. Leakage between benchmark and train+validation (content
+n-grams exclude the templates' own words and stock phrases found in at least {params['prompts'].get('stock_phrase_df', 0.01):.0%} of a task's pool): exact {leak['exact']}, {n}-gram {leak.get(f"ngram_{n}", 0)}, shared source keys {leak['source_keys']}.
 Removed from the pools: {removed}.
 
 ## Strata
 
 - extraction `easy`/`hard`: hard = mixed or ambiguous signals (3 stars, irony, a good review of a late order,
   praise in a bad review, several complaints, B2W recommend flag against the stars).
-- churn `low`/`medium`/`high`: risk bands known at the cutoff (terciles of recency vs horizon, one-time
-  buyer, bad experience); `churn_probability` is the churn rate the data shows in that band and
-  `will_churn` is what happened after the cutoff.
+- churn `low`/`medium`/`high`: risk bands known at the cutoff; `will_churn` is what happened after the cutoff.
 - sql `simple`/`join`/`aggregate` (aggregate includes window functions); insights
   `comparison`/`trend`/`recommendation`; sentiment by polarity; push `customer`/`segment`;
   reasoning `arithmetic`/`percentage`/`multi_step`.
@@ -164,16 +222,45 @@ Removed from the pools: {removed}.
 
 {licenses}
 
-## Hashes
+## Lineage
 
 Params (`data`, `prompts`, `mix`) sha256: `{manifest['params_sha256']}`
 Source data (commerce.db canonical table hashes) sha256: `{manifest['source']['commerce_db_sha256']}`
-HF dataset tree sha256: `{manifest['hf_sha256']}`
 
-| file | sha256 |
-|---|---|
-{hashes}
+{_hash_table(manifest, hf=False)}
+
+Dataset files (this folder):
+
+{_hash_table(manifest, hf=True)}
 """
+
+
+def folder_page(manifest: dict[str, Any]) -> str:
+    """data/prompts/README.md: what each file in the folder is, and its sha256 (the card is hf/README.md)."""
+    return f"""# data/prompts
+
+Prompt sets built by the `prompts` and `split` stages. The dataset card (what the Hugging Face Hub
+shows) is [hf/README.md](hf/README.md); `python -m stages.publish --repo-id ORG/NAME` pushes `hf/`.
+
+- `train.jsonl`, `val.jsonl`, `benchmark.jsonl`: the splits as records (`schemas/records.py`; benchmark: 80 prompts).
+- `hf/`: the same as a `datasets.DatasetDict` (`load_from_disk("data/prompts/hf")`), splits `train`,
+  `validation`, `benchmark`, TRL prompt-completion columns, and the card `hf/README.md`.
+- `by_task/<task>.jsonl`: the candidate pools the split draws from.
+- `removed.jsonl`: every pool record left out of train/val, with its reason.
+- `manifest.json`: sha256 of every file, counts, params hash, source data hash.
+
+Params sha256 `{manifest['params_sha256']}`, source data sha256 `{manifest['source']['commerce_db_sha256']}`,
+HF dataset tree sha256 `{manifest['hf_sha256']}`.
+
+{_hash_table(manifest, hf=False)}
+"""
+
+
+def data_sources(params: dict[str, Any], records: list[dict[str, Any]]) -> set[str]:
+    """The sources whose license applies: synthetic, or olist (plus b2w when B2W reviews are used)."""
+    if params["data"]["source"] == "synthetic":
+        return {"synthetic"}
+    return {"olist", *(["b2w"] if any(r["source"]["table"] == "b2w_reviews" for r in records) else [])}
 
 
 def publish(out_dir: str | Path, result: SplitResult, params: dict[str, Any], source_hashes: dict[str, str],
@@ -185,10 +272,60 @@ def publish(out_dir: str | Path, result: SplitResult, params: dict[str, Any], so
         write_jsonl(out_dir / SPLIT_FILES[name], records)
     write_jsonl(out_dir / "removed.jsonl", result.removed)
     write_hf(splits, out_dir / HF_DIR)
+    sources = data_sources(params, [r for recs in splits.values() for r in recs])
+    # the card names the hashes of the files written so far; the manifest then covers the card too
+    before_card = build_manifest(out_dir, result, params, source_hashes)
+    write_text(out_dir / HF_DIR / CARD, dataset_card(before_card, metrics, params, sources))
     manifest = build_manifest(out_dir, result, params, source_hashes)
     write_json(out_dir / "manifest.json", manifest)
-    sources = {"synthetic"} if params["data"]["source"] == "synthetic" else {"olist"}
-    if any(r["source"]["table"] == "b2w_reviews" for recs in splits.values() for r in recs) and params["data"]["source"] != "synthetic":
-        sources.add("b2w")
-    write_text(out_dir / "README.md", dataset_card(manifest, metrics, params, sources))
+    write_text(out_dir / CARD, folder_page(manifest))
     return manifest
+
+
+# --- the Hub (stages/publish.py): the user's network and token; nothing here runs inside `dvc repro`
+
+def hub_shard_name(split: str) -> str:
+    """The file `DatasetDict.push_to_hub` writes for a one-shard split (what the card's configs match)."""
+    return f"data/{split}-00000-of-00001.parquet"
+
+
+def export_hub_layout(hf_dir: str | Path, folder: str | Path) -> Path:
+    """The Hub repository layout in a local folder: data/<split>-*.parquet and the card README.md.
+
+    `datasets.load_dataset(folder)` reads it back through the card's `configs`, as it would from the Hub.
+    """
+    import datasets
+
+    hf_dir, folder = Path(hf_dir), Path(folder)
+    dd = datasets.load_from_disk(str(hf_dir))
+    with atomic_path(folder) as tmp:
+        for split, ds in dd.items():
+            (tmp / "data").mkdir(parents=True, exist_ok=True)
+            ds.to_parquet(str(tmp / hub_shard_name(split)))
+        (tmp / CARD).write_bytes((hf_dir / CARD).read_bytes())
+    return folder
+
+
+def push_to_hub(hf_dir: str | Path, repo_id: str, *, private: bool | None = None, token: str | None = None,
+                revision: str | None = None) -> str:
+    """Push `hf_dir` (a DatasetDict with its card) to the Hub dataset repo `repo_id`; returns the repo URL.
+
+    The card goes first, so `DatasetDict.push_to_hub` (which updates the card it finds in the repo)
+    adds its `dataset_info` to our header instead of writing a card of its own.
+    """
+    import datasets
+    from huggingface_hub import HfApi
+
+    hf_dir = Path(hf_dir)
+    card = hf_dir / CARD
+    if not card.is_file():
+        raise FileNotFoundError(f"{card}: no dataset card (run the split stage: dvc repro split)")
+    dd = datasets.load_from_disk(str(hf_dir))
+    api = HfApi(token=token)
+    url = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+    api.upload_file(path_or_fileobj=str(card), path_in_repo=CARD, repo_id=repo_id, repo_type="dataset",
+                    revision=revision, commit_message="Dataset card (commerce-factory)")
+    dd.push_to_hub(repo_id, private=private, token=token, revision=revision,
+                   commit_message="Prompt sets (commerce-factory)")
+    return str(url)
+

@@ -1,7 +1,9 @@
 """Push: a short re-engagement notification for a customer or a segment, under checkable constraints.
 
-Constraints (`PushTruth`): at most `max_chars` characters, mention the category, and no discount
-unless one is authorised (then at most that percentage). The reference message meets all of them.
+Constraints (`PushTruth`): at most `max_chars` characters, mention the category (the reason to come
+back, from the customer's data), a call to action, no discount unless one is authorised (then at
+most that percentage) and no benefit the rules do not grant (free shipping, deadlines, gifts). The
+reference message meets all of them (`rewards.push` scores it 1; `rewards.consistency` checks).
 """
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ import itertools
 from typing import Iterable, Iterator
 
 from factory.prompts.base import Candidate, TaskGenerator
-from factory.prompts.text import STATE_NAMES, brl, category_pt
+from factory.prompts.text import brl, category_pt
+from schemas.brazil import state_with
 from schemas.tasks import PushTruth
 
 MAX_CHARS = (90, 120, 160)
@@ -18,32 +21,35 @@ MIN_RECENCY_DAYS = 30
 
 SYSTEM = (
     "Você escreve notificações push curtas, em português do Brasil, para reengajar clientes de um "
-    "e-commerce. Responda somente com o texto da notificação, respeitando o limite de caracteres, "
-    "mencionando a categoria pedida e sem oferecer descontos que não foram autorizados."
+    "e-commerce. Responda somente com o texto da notificação, uma frase completa que respeite o limite "
+    "de caracteres, dê um motivo para voltar tirado dos dados do cliente (a categoria pedida) e termine "
+    "com uma chamada para ação (por exemplo: Confira, Aproveite, Volte). Não ofereça descontos que não "
+    "foram autorizados e não invente benefícios que não estão nas regras (frete grátis, brindes, preços, "
+    "prazos como 'só hoje')."
 )
 TEMPLATE_CUSTOMER = (
-    "Cliente: mora em {state}, última compra há {recency} dias, {orders} pedido(s), gasto total de {spent}, "
+    "Cliente: mora {state}, última compra há {recency} dias, {orders} pedido(s), gasto total de {spent}, "
     "categoria preferida: {category}.\nRegras: no máximo {max_chars} caracteres; mencione a categoria "
-    "{category}; {discount_rule}\nEscreva a notificação push."
+    "{category}; {discount_rule} Não invente frete grátis, brindes nem prazos.\nEscreva a notificação push."
 )
 TEMPLATE_SEGMENT = (
-    "Segmento: {size} clientes de {state} cuja categoria preferida é {category}, sem comprar há mais de "
+    "Segmento: {size} clientes {state} cuja categoria preferida é {category}, sem comprar há mais de "
     "{days} dias (ticket médio de {ticket}).\nRegras: no máximo {max_chars} caracteres; mencione a categoria "
-    "{category}; {discount_rule}\nEscreva a notificação push."
+    "{category}; {discount_rule} Não invente frete grátis, brindes nem prazos.\nEscreva a notificação push."
 )
 REFERENCES_PLAIN = (
     "Sentimos sua falta! Veja as novidades em {category} que separamos para você.",
     "Faz tempo que você não passa por aqui: tem lançamento em {category} com a sua cara. Vem ver!",
     "Novidades em {category} chegaram! Volte e confira.",
-    "Separamos ofertas de {category} pensando em você. Dá uma olhada!",
-    "Tem {category} novo esperando você!",
+    "Separamos produtos de {category} pensando em você. Dá uma olhada!",
+    "Tem {category} novo esperando você. Confira!",
 )
 REFERENCES_DISCOUNT = (
     "Sentimos sua falta! Volte e ganhe {d}% de desconto em {category}.",
     "Que tal voltar? Hoje tem cupom de {d}% em {category} só para você. Aproveite!",
-    "{d}% off em {category} para você voltar!",
-    "Seu cupom de {d}% em {category} está esperando!",
-    "{category}: {d}% off!",
+    "Volte: tem {d}% off em {category} para você!",
+    "Seu cupom de {d}% em {category} está esperando. Aproveite!",
+    "{category} com {d}% off para você. Confira!",
 )
 
 CUSTOMERS_SQL = f"""
@@ -64,10 +70,13 @@ def discount_rule(pct: int | None) -> str:
     return "não ofereça nenhum desconto." if pct is None else f"você pode oferecer um cupom de até {pct}% de desconto."
 
 
-def reference_message(category: str, max_chars: int, pct: int | None, rng) -> str:
-    """A stock message that fits: it names the category and offers only the authorised discount."""
+def reference_message(category: str, max_chars: int, pct: int | None, rng) -> str | None:
+    """A stock message that fits (None if none does): it names the category, calls to action and
+    offers only the authorised discount."""
     texts = [t.format(category=category, d=pct) for t in (REFERENCES_PLAIN if pct is None else REFERENCES_DISCOUNT)]
-    fitting = [t for t in texts if len(t) <= max_chars] or [category[:max_chars]]
+    fitting = [t for t in texts if len(t) <= max_chars]
+    if not fitting:
+        return None
     text = rng.choice(fitting)
     return text[0].upper() + text[1:]
 
@@ -77,11 +86,14 @@ class PushGenerator(TaskGenerator):
     system = SYSTEM
     templates = (TEMPLATE_CUSTOMER, TEMPLATE_SEGMENT)
 
-    def _truth(self, key: str, category: str) -> PushTruth:
+    def _truth(self, key: str, category: str) -> PushTruth | None:
         rng = self.rng("constraints", key)
         max_chars, pct = rng.choice(MAX_CHARS), rng.choice(DISCOUNTS)
-        return PushTruth(max_chars=max_chars, category=category, allowed_discount_pct=pct,
-                         reference=reference_message(category, max_chars, pct, rng))
+        reference = reference_message(category, max_chars, pct, rng)
+        if reference is None:
+            self.reject("no reference message fits the length limit")
+            return None
+        return PushTruth(max_chars=max_chars, category=category, allowed_discount_pct=pct, reference=reference)
 
     @staticmethod
     def _rules(truth: PushTruth) -> dict[str, object]:
@@ -94,8 +106,10 @@ class PushGenerator(TaskGenerator):
         for r in rows:
             category = category_pt(r["top_category_pt"])
             truth = self._truth(r["customer_unique_id"], category)
+            if truth is None:
+                continue
             user = TEMPLATE_CUSTOMER.format(
-                state=STATE_NAMES.get(r["customer_state"], r["customer_state"]), recency=int(r["recency_days"]),
+                state=state_with("em", r["customer_state"]), recency=int(r["recency_days"]),
                 orders=r["frequency"], spent=brl(r["monetary"]), category=category, **self._rules(truth),
             )
             yield Candidate("customer", user, truth, "customer_features", (f"customer:{r['customer_unique_id']}",))
@@ -107,8 +121,10 @@ class PushGenerator(TaskGenerator):
             key = f"segment:{r['customer_state']}|{r['top_category_pt']}|{days}"
             category = category_pt(r["top_category_pt"])
             truth = self._truth(key, category)
+            if truth is None:
+                continue
             user = TEMPLATE_SEGMENT.format(
-                size=r["size"], state=STATE_NAMES.get(r["customer_state"], r["customer_state"]), category=category,
+                size=r["size"], state=state_with("de", r["customer_state"]), category=category,
                 days=days, ticket=brl(r["ticket"]), **self._rules(truth),
             )
             yield Candidate("segment", user, truth, "customer_features", (key,))

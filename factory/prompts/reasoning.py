@@ -2,6 +2,8 @@
 
 Every problem is built from a template and seeded numbers; the answer is computed with `Decimal`
 (rounded half-up to cents) and the reference is a worked solution that ends in "Resposta: <valor>".
+`ReasoningTruth.decimals` records the rounding the question asks for (two decimals, or none for a
+count), so an answer written with more decimals that rounds to it is right too.
 Rows from `mix.hf_datasets` (see `hf_mix.py`) come first in the pool, so the split prefers them.
 """
 from __future__ import annotations
@@ -29,7 +31,7 @@ CENT = Decimal("0.01")
 
 TEMPLATES: dict[str, str] = {
     "cart_total": "{name} comprou {qty} {product} por {price} cada e pagou {freight} de frete. Quanto {name} pagou no total, em reais?",
-    "average_orders": "Uma loja on-line recebeu {a} pedidos na segunda-feira, {b} na terça-feira e {c} na quarta-feira. Qual foi a média de pedidos por dia nesses três dias?",
+    "average_orders": "Uma loja on-line recebeu {a} pedidos na segunda-feira, {b} na terça-feira e {c} na quarta-feira. Qual foi a média de pedidos por dia nesses três dias? Responda com duas casas decimais.",
     "installment": "Um pedido de {total} foi parcelado em {n} vezes iguais, sem juros. Qual é o valor de cada parcela, em reais?",
     "stock": "Um vendedor tinha {stock} unidades de {product} em estoque. Vendeu {s1} pela manhã, {s2} à tarde e recebeu uma reposição de {r} unidades. Com quantas unidades ficou?",
     "discount": "Um kit de {product} custa {price}. Com um cupom de {d}% de desconto, qual é o preço final, em reais?",
@@ -178,6 +180,9 @@ def _profit(rng: random.Random) -> Problem:
     return slots, steps, profit, True
 
 
+# Families whose answer is a whole count; every other family asks for two decimals (money, rates, means).
+INTEGER_ANSWERS = frozenset({"stock"})
+
 BUILDERS: dict[str, Callable[[random.Random], Problem]] = {
     "cart_total": _cart_total, "average_orders": _average_orders, "installment": _installment, "stock": _stock,
     "discount": _discount, "growth": _growth, "late_rate": _late_rate, "commission": _commission,
@@ -208,5 +213,6 @@ class ReasoningGenerator(TaskGenerator):
         for i in range(10 ** 6):
             kind = kinds[i % len(kinds)]
             slots, steps, answer, is_money = BUILDERS[kind](rng)
-            truth = ReasoningTruth(answer=float(answer), reference=reference(steps, answer, is_money))
+            truth = ReasoningTruth(answer=float(answer), reference=reference(steps, answer, is_money),
+                                   decimals=0 if kind in INTEGER_ANSWERS else 2)
             yield Candidate(STRATUM_OF[kind], TEMPLATES[kind].format(**slots), truth, "procedural", (f"procedural:{kind}:{i}",))

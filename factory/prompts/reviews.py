@@ -10,7 +10,7 @@ from typing import Iterator
 
 from factory.io import sha256_bytes
 from factory.prompts.base import GenerationContext
-from factory.prompts.labeler import ReviewFacts
+from factory.prompts.labeler import Label, ReviewFacts, RuleLabeler
 from factory.prompts.text import ORDER_STATUS_PT, category_pt
 
 OLIST_SQL = """
@@ -81,6 +81,24 @@ def _b2w(ctx: GenerationContext) -> list[Review]:
         out.append(Review("b2w", title, comment, facts, product, None, None, "b2w_reviews",
                           (f"b2w_review:{row_key}", f"b2w_reviewer:{r['reviewer_id']}")))
     return out
+
+
+TITLE_LABEL = "Título: "
+NO_TITLE, NO_COMMENT = "(sem título)", "(sem comentário)"
+
+
+def review_label(review: Review, rules: RuleLabeler) -> Label:
+    """The one place where a review's label is decided (extraction truth, sentiment, stratum)."""
+    return rules.label(review.facts)
+
+
+def quoted_review(user: str, comment_label: str) -> tuple[str, ...]:
+    """The title and comment a review prompt quotes (the comment is the prompt's last field and may
+    span lines); placeholders for a missing title or comment are not quotes."""
+    head, sep, comment = user.partition("\n" + comment_label)
+    title = head.rpartition(TITLE_LABEL)[2] if TITLE_LABEL in head else ""
+    parts = (title.strip(), comment.strip() if sep else "")
+    return tuple(p for p in parts if p and p not in (NO_TITLE, NO_COMMENT))
 
 
 def review_pool(ctx: GenerationContext, rng: random.Random) -> Iterator[Review]:

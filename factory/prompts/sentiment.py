@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable
 
-from factory.prompts.base import Candidate, TaskGenerator
+from factory.prompts.base import Candidate, TaskGenerator, spread
 from factory.prompts.labeler import RuleLabeler
-from factory.prompts.reviews import review_pool
+from factory.prompts.reviews import NO_COMMENT, NO_TITLE, TITLE_LABEL, quoted_review, review_label, review_pool
 from schemas.tasks import SentimentTruth
 
 SYSTEM = (
@@ -18,7 +18,8 @@ SYSTEM = (
     "somente com um objeto JSON com os campos sentiment (\"positivo\", \"neutro\" ou \"negativo\") e "
     "sentiment_score (número de -1, muito negativo, a 1, muito positivo)."
 )
-TEMPLATE = "Produto: {product}\nTítulo: {title}\nAvaliação: {comment}"
+COMMENT_LABEL = "Avaliação: "
+TEMPLATE = "Produto: {product}\n" + TITLE_LABEL + "{title}\n" + COMMENT_LABEL + "{comment}"
 STRATUM = {"positivo": "positive", "neutro": "neutral", "negativo": "negative"}
 
 
@@ -27,14 +28,23 @@ class SentimentGenerator(TaskGenerator):
     system = SYSTEM
     templates = (TEMPLATE,)
 
+    @classmethod
+    def quoted_texts(cls, user: str) -> tuple[str, ...]:
+        return quoted_review(user, COMMENT_LABEL)
+
     def candidates(self) -> Iterable[Candidate]:
+        """Reviews spread over the complaint category the labeler finds (then source), so each polarity
+        stratum covers every kind of complaint or praise rather than the most common one."""
         rules = RuleLabeler()
+        labeled = []
         for review in review_pool(self.ctx, self.rng("reviews")):
-            label = rules.label(review.facts)
+            label = review_label(review, rules)
             truth = SentimentTruth(sentiment=label.truth.sentiment, sentiment_score=label.truth.sentiment_score)
-            user = TEMPLATE.format(product=review.product, title=review.title or "(sem título)",
-                                   comment=review.comment or "(sem comentário)")
-            yield Candidate(STRATUM[truth.sentiment], user, truth, review.table, review.keys)
+            user = TEMPLATE.format(product=review.product, title=review.title or NO_TITLE,
+                                   comment=review.comment or NO_COMMENT)
+            cand = Candidate(STRATUM[truth.sentiment], user, truth, review.table, review.keys)
+            labeled.append((cand, label.truth.complaint_category))
+        yield from (cand for cand, _ in spread(labeled, lambda item: (item[1], item[0].table)))
 
     def finalize(self, kept: dict[str, list[Candidate]]) -> dict[str, list[Candidate]]:
         self.notes["kept_per_table"] = dict(sorted(Counter(c.table for cs in kept.values() for c in cs).items()))

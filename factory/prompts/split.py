@@ -1,32 +1,43 @@
 """Split the per-task pools into the held-out benchmark, train and val.
 
-1. Benchmark: per task and stratum, the first prompts of the pool (seeded order) whose source keys
-   are new to the benchmark and that are not near-duplicates of a chosen one; exactly
-   `BENCHMARK_STRATA` (80 prompts), or an error naming the stratum the data cannot fill.
-2. Hold-out at the source: a training/val candidate that shares any source key (review, order,
-   customer, template instance) with a benchmark prompt is dropped, and so is one whose user text
-   equals a benchmark prompt or shares a content n-gram with one (decontamination).
-3. Near-duplicates within the rest are dropped per task (exact text, or shingle Jaccard >= threshold).
-4. Training counts per task from params, balanced over strata, capped by what is left (warning);
-   reasoning fills `mix.general_ratio` of the result. `val_fraction` of each task, evenly spaced over
-   the strata round-robin, goes to val.
+1. Held-out SQL templates: per SQL stratum, `prompts.sql.heldout_templates` templates (a seeded
+   choice among those in the pool) serve the benchmark only; no train/val record uses them.
+2. Benchmark: per task and stratum, prompts in the pool's order spread over the task's answer
+   classes (`TaskGenerator.outcome`; SQL: over the held-out templates), whose source keys are new to
+   the benchmark and that are not near-duplicates of a chosen one. Within a class, a review whose
+   title or comment (>= `QUOTE_MIN_WORDS` words) another pool prompt quotes verbatim comes last.
+   Exactly `BENCHMARK_STRATA` (80 prompts), or an error naming the stratum.
+3. Hold-out at the source: a training/val candidate that shares any source key (review, order,
+   customer, template instance) with a benchmark prompt is dropped, and so is one from a held-out
+   template, one that quotes a benchmark review text verbatim, one whose user text equals a
+   benchmark prompt or shares a content n-gram with one (decontamination).
+4. Near-duplicates within the rest are dropped per task (exact text, or shingle Jaccard >= threshold).
+5. Training counts per task from params, balanced over strata and, within a stratum, over answer
+   classes, capped by what is left (warning); reasoning fills `mix.general_ratio` of the result.
+   `val_fraction` of every stratum (at least one record where the stratum has two) goes to val,
+   sampled evenly over the stratum's answer classes.
 Every dropped record is listed with its reason.
 """
 from __future__ import annotations
 
 import logging
 import math
+import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-
 from factory.prompts import GENERATORS
-from factory.prompts.base import BENCHMARK_SIZE, BENCHMARK_STRATA
+from factory.prompts.base import BENCHMARK_SIZE, BENCHMARK_STRATA, spread
 from factory.prompts.overlap import Gram, NearDuplicateIndex, boilerplate, content_ngrams, normalized
+from factory.prompts.sql_templates import TEMPLATES as SQL_TEMPLATES
 from schemas.tasks import STRATA, TASKS
 
 log = logging.getLogger(__name__)
+
+# A benchmark review text (title or comment) of at least this many words must not appear verbatim
+# in any training or validation prompt.
+QUOTE_MIN_WORDS = 4
 
 
 class SplitError(RuntimeError):
@@ -42,6 +53,8 @@ class SplitConfig:
     shingle_n: int = 5
     jaccard: float = 0.8
     stock_df: float = 0.01
+    seed: int = 0
+    heldout_templates: int = 5      # SQL templates per stratum kept for the benchmark only
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "SplitConfig":
@@ -55,11 +68,65 @@ class SplitConfig:
             shingle_n=int(near.get("shingle", 5)),
             jaccard=float(near.get("jaccard", 0.8)),
             stock_df=float(p.get("stock_phrase_df", 0.01)),
+            seed=int(p.get("seed", 0)),
+            heldout_templates=int(p.get("sql", {}).get("heldout_templates", 5)),
         )
 
 
 def user_text(record: dict[str, Any]) -> str:
     return next(m["content"] for m in reversed(record["messages"]) if m["role"] == "user")
+
+
+def template_of(record: dict[str, Any]) -> str | None:
+    return record["source"].get("template")
+
+
+def quotes(record: dict[str, Any]) -> list[str]:
+    """The source texts a record quotes (normalized), those of at least QUOTE_MIN_WORDS words."""
+    texts = (normalized(t) for t in GENERATORS[record["task"]].quoted_texts(user_text(record)))
+    return [t for t in texts if len(t.split()) >= QUOTE_MIN_WORDS]
+
+
+def quoted_in(quote: str, record_text: str) -> bool:
+    """True when a normalized quote appears word for word in a normalized prompt text."""
+    return f" {quote} " in f" {record_text} "
+
+
+def balance_key(task: str):
+    """What a task's strata are balanced over: SQL over its templates, the others over answer classes."""
+    if task == "sql":
+        return lambda r: (template_of(r) or "",)
+    outcome = GENERATORS[task].outcome
+    return lambda r: outcome(r["ground_truth"])
+
+
+def balanced_order(task: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One stratum's records spread over the task's balance key (see `base.spread`)."""
+    weights = None if task == "sql" else GENERATORS[task].outcome_weights
+    return spread(records, balance_key(task), weights)
+
+
+def choose_heldout_templates(pool: list[dict[str, Any]], per_stratum: int, seed: int) -> dict[str, list[str]]:
+    """Per SQL stratum, `per_stratum` templates for the benchmark only: the first of the library's
+    templates in a seeded order that the pool has instances of (so two databases hold out the
+    same templates unless one of them cannot instantiate some)."""
+    if per_stratum < 1:
+        raise SplitError(f"params.yaml prompts.sql.heldout_templates must be >= 1, got {per_stratum}")
+    present: dict[str, set[str]] = defaultdict(set)
+    for r in pool:
+        if template_of(r):
+            present[r["difficulty"]].add(template_of(r))
+    heldout = {}
+    for stratum in STRATA["sql"]:
+        library = sorted({t.name for t in SQL_TEMPLATES if t.stratum == stratum} | present[stratum])
+        random.Random(f"{seed}|sql|heldout_templates|{stratum}").shuffle(library)
+        names = [name for name in library if name in present[stratum]]
+        if len(names) <= per_stratum:
+            raise SplitError(
+                f"sql/{stratum}: the pool has {len(names)} templates; holding out {per_stratum} "
+                f"(params.yaml prompts.sql.heldout_templates) would leave none for training")
+        heldout[stratum] = sorted(names[:per_stratum])
+    return heldout
 
 
 class OverlapIndex:
@@ -89,26 +156,46 @@ class OverlapIndex:
 
 
 def leakage(benchmark: list[dict[str, Any]], others: Iterable[dict[str, Any]], index: OverlapIndex) -> dict[str, Any]:
-    """How many `others` records leak a benchmark prompt: same source key, same text, or a shared content n-gram."""
+    """How many `others` records leak a benchmark prompt: same source key, same text, a shared content
+    n-gram, a benchmark review text quoted verbatim, or a benchmark SQL template."""
     n = index.n
     bench_keys = {k for r in benchmark for k in r["source"]["keys"]}
     bench_texts = {normalized(user_text(r)) for r in benchmark}
     bench_grams: set[Gram] = set().union(*(index.grams(r) for r in benchmark)) if benchmark else set()
+    bench_quotes = {q for r in benchmark for q in quotes(r)}
+    bench_templates = {template_of(r) for r in benchmark} - {None}
     counts: Counter[str] = Counter()
     examples: list[str] = []
     for r in others:
         hit = []
+        text = normalized(user_text(r))
         if bench_keys & set(r["source"]["keys"]):
             hit.append("source_keys")
-        if normalized(user_text(r)) in bench_texts:
+        if text in bench_texts:
             hit.append("exact")
         if bench_grams & index.grams(r):
             hit.append(f"ngram_{n}")
+        if any(quoted_in(q, text) for q in bench_quotes):
+            hit.append("review_text")
+        if template_of(r) in bench_templates:
+            hit.append("sql_template")
         counts.update(hit)
         if hit and len(examples) < 10:
             examples.append(f"{r['id']}: {', '.join(hit)}")
-    return {"exact": counts["exact"], f"ngram_{n}": counts[f"ngram_{n}"], "source_keys": counts["source_keys"],
-            "examples": examples}
+    kinds = ("exact", f"ngram_{n}", "source_keys", "review_text", "sql_template")
+    return {**{k: counts[k] for k in kinds}, "examples": examples}
+
+
+def benchmark_seen(benchmark: list[dict[str, Any]], others: list[dict[str, Any]]) -> dict[str, int]:
+    """Benchmark prompts whose review text, or whose SQL template, some train/val prompt also has."""
+    texts = [normalized(user_text(r)) for r in others]
+    templates = {template_of(r) for r in others} - {None}
+    return {
+        "reviews_seen_verbatim": sum(any(quoted_in(q, t) for q in quotes(r) for t in texts) for r in benchmark),
+        "reviews_checked": sum(bool(GENERATORS[r["task"]].quoted_texts(user_text(r))) for r in benchmark),
+        "sql_from_seen_templates": sum(template_of(r) in templates for r in benchmark if r["task"] == "sql"),
+        "sql_prompts": sum(r["task"] == "sql" for r in benchmark),
+    }
 
 
 @dataclass
@@ -118,6 +205,8 @@ class SplitResult:
     val: list[dict[str, Any]]
     removed: list[dict[str, str]] = field(default_factory=list)
     shortfall: dict[str, dict[str, int]] = field(default_factory=dict)
+    heldout_templates: dict[str, list[str]] = field(default_factory=dict)   # sql stratum -> benchmark-only templates
+    passed_over: dict[str, int] = field(default_factory=dict)               # benchmark candidates put last, by reason
 
     @staticmethod
     def strata_counts(records: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
@@ -135,12 +224,28 @@ class SplitResult:
         near = sum(1 for r in self.removed if r["reason"] in ("exact_duplicate", "near_duplicate"))
         train_total = len(self.train)
         general = sum(r["task"] == "reasoning" for r in self.train)
+        seen = benchmark_seen(self.benchmark, self.train + self.val)
+        train_templates = {template_of(r) for r in self.train + self.val} - {None}
         return {
             "benchmark": {"total": len(self.benchmark), "per_task": self.strata_counts(self.benchmark)},
             "train": {"total": train_total, "per_task": self.strata_counts(self.train)},
             "val": {"total": len(self.val), "per_task": self.strata_counts(self.val)},
             "general_share_train": round(general / train_total, 4) if train_total else 0.0,
             "leakage": {k: v for k, v in leakage(self.benchmark, self.train + self.val, index).items() if k != "examples"},
+            "sql_templates": {
+                "heldout": self.heldout_templates,
+                "heldout_count": sum(len(v) for v in self.heldout_templates.values()),
+                "train_val_count": len(train_templates),
+                "benchmark_sql_prompts": seen["sql_prompts"],
+                "benchmark_sql_from_seen_templates": seen["sql_from_seen_templates"],
+            },
+            "review_text_overlap": {
+                "min_words": QUOTE_MIN_WORDS,
+                "benchmark_reviews": seen["reviews_checked"],
+                "benchmark_reviews_seen_verbatim": seen["reviews_seen_verbatim"],
+                "train_val_removed": sum(r["reason"] == "benchmark_review_text" for r in self.removed),
+                "benchmark_candidates_quoted_elsewhere": self.passed_over.get("quoted_elsewhere", 0),
+            },
             "stock_ngrams_ignored": index.stock_counts,
             "removed": {t: dict(sorted(c.items())) for t, c in sorted(removed.items(), key=lambda kv: TASKS.index(kv[0]))},
             "near_duplicates_removed": near,
@@ -152,6 +257,23 @@ def _sort_key(record: dict[str, Any]) -> tuple[int, int, str]:
     return TASKS.index(record["task"]), STRATA[record["task"]].index(record["difficulty"]), record["id"]
 
 
+def val_indices(records: list[dict[str, Any]], fraction: float, key) -> set[int]:
+    """Positions of one stratum's records that go to val: `fraction` of them (at least one when the
+    stratum has two or more), evenly spaced over the records grouped by answer class, so val covers
+    the classes in proportion."""
+    n = len(records)
+    k = round(n * fraction)
+    if fraction > 0 and n >= 2:
+        k = max(k, 1)
+    if not k:
+        return set()
+    first_seen: dict[Any, int] = {}
+    for r in records:
+        first_seen.setdefault(key(r), len(first_seen))
+    by_class = sorted(range(n), key=lambda i: first_seen[key(records[i])])
+    return {by_class[int((j + 0.5) * n / k)] for j in range(k)}
+
+
 class Splitter:
     def __init__(self, pools: dict[str, list[dict[str, Any]]], cfg: SplitConfig):
         self.pools = pools
@@ -159,43 +281,76 @@ class Splitter:
         self.leak_index = OverlapIndex(cfg.leakage_n, pools, cfg.stock_df)
         self.shingle_index = OverlapIndex(cfg.shingle_n, pools, cfg.stock_df)
         self.removed: list[dict[str, str]] = []
+        self.passed_over: Counter[str] = Counter()
+        self.heldout = choose_heldout_templates(pools.get("sql", []), cfg.heldout_templates, cfg.seed)
+        everything = [r for task in TASKS for r in pools.get(task, [])]
+        self._texts = [normalized(user_text(r)) for r in everything]
+        self._all_text = "\n".join(f" {t} " for t in self._texts)
+        self._by_key: dict[str, list[int]] = defaultdict(list)
+        for i, r in enumerate(everything):
+            for k in r["source"]["keys"]:
+                self._by_key[k].append(i)
 
     def _drop(self, record: dict[str, Any], reason: str, ref: str = "") -> None:
         self.removed.append({"id": record["id"], "task": record["task"], "reason": reason, "ref": ref})
+
+    def quoted_elsewhere(self, record: dict[str, Any]) -> bool:
+        """True when another pool prompt, not from the same source row, quotes this record's review text."""
+        same_source = {i for k in record["source"]["keys"] for i in self._by_key[k]}
+        for q in quotes(record):
+            needle = f" {q} "
+            if self._all_text.count(needle) > sum(f" {self._texts[i]} ".count(needle) for i in same_source):
+                return True
+        return False
+
+    def benchmark_order(self, task: str, stratum: str) -> list[dict[str, Any]]:
+        """A stratum's benchmark candidates in the order they are tried: spread over the answer classes
+        (SQL: over the held-out templates only); within a class, reviews that no other prompt quotes
+        come first, so decontamination costs neither balance nor training records where avoidable."""
+        records = [r for r in self.pools.get(task, []) if r["difficulty"] == stratum]
+        if task == "sql":
+            records = [r for r in records if template_of(r) in self.heldout[stratum]]
+        quoted = {r["id"] for r in records if self.quoted_elsewhere(r)}
+        self.passed_over["quoted_elsewhere"] += len(quoted)
+        return balanced_order(task, sorted(records, key=lambda r: r["id"] in quoted))
 
     def choose_benchmark(self) -> list[dict[str, Any]]:
         chosen: list[dict[str, Any]] = []
         keys: set[str] = set()
         near = NearDuplicateIndex(self.cfg.jaccard)
         for task, strata in BENCHMARK_STRATA.items():
-            pool = self.pools.get(task, [])
             for stratum, need in strata.items():
-                got = 0
-                for r in (r for r in pool if r["difficulty"] == stratum):
-                    if got == need:
+                order = self.benchmark_order(task, stratum)
+                picked: set[str] = set()
+                for r in order:
+                    if len(picked) == need:
                         break
                     shingles = self.shingle_index.grams(r)
                     text = normalized(user_text(r))
                     if keys & set(r["source"]["keys"]) or near.match(text, shingles):
                         continue
                     chosen.append(r)
+                    picked.add(r["id"])
                     keys.update(r["source"]["keys"])
                     near.add(r["id"], text, shingles)
-                    got += 1
-                if got < need:
+                if len(picked) < need:
+                    where = " of its held-out templates" if task == "sql" else ""
                     raise SplitError(
-                        f"benchmark needs {need} '{task}/{stratum}' prompts, the data gives {got} "
+                        f"benchmark needs {need} '{task}/{stratum}' prompts, the data gives {len(picked)}{where} "
                         f"(pool data/prompts/by_task/{task}.jsonl has "
-                        f"{sum(r['difficulty'] == stratum for r in pool)} of that stratum)"
+                        f"{sum(r['difficulty'] == stratum for r in self.pools.get(task, []))} of that stratum)"
                     )
         assert len(chosen) == BENCHMARK_SIZE
         return sorted(chosen, key=_sort_key)
 
     def training_pool(self, benchmark: list[dict[str, Any]]) -> dict[str, dict[str, list[dict[str, Any]]]]:
-        """Per task and stratum, the candidates left after hold-out, decontamination and near-dup removal."""
+        """Per task and stratum, the candidates left after hold-out, decontamination and near-dup
+        removal, spread over the stratum's answer classes."""
         bench_ids = {r["id"] for r in benchmark}
         bench_keys = {k for r in benchmark for k in r["source"]["keys"]}
         bench_texts = {normalized(user_text(r)): r["id"] for r in benchmark}
+        bench_quotes = {q: r["id"] for r in benchmark for q in quotes(r)}
+        heldout = {t for names in self.heldout.values() for t in names}
         bench_grams: dict[Gram, str] = {}
         for r in benchmark:
             for g in self.leak_index.grams(r):
@@ -211,9 +366,16 @@ class Splitter:
                 if shared_key:
                     self._drop(r, "holdout_source", shared_key[0])
                     continue
+                if template_of(r) in heldout:
+                    self._drop(r, "heldout_template", template_of(r))
+                    continue
                 text = normalized(user_text(r))
                 if text in bench_texts:
                     self._drop(r, "benchmark_exact", bench_texts[text])
+                    continue
+                quote = next((q for q in sorted(bench_quotes) if quoted_in(q, text)), None)
+                if quote is not None:
+                    self._drop(r, "benchmark_review_text", bench_quotes[quote])
                     continue
                 shared_gram = sorted(self.leak_index.grams(r) & bench_grams.keys())
                 if shared_gram:
@@ -226,7 +388,7 @@ class Splitter:
                     continue
                 near.add(r["id"], text, shingles)
                 strata[r["difficulty"]].append(r)
-            left[task] = strata
+            left[task] = {s: balanced_order(task, records) for s, records in strata.items()}
         return left
 
     @staticmethod
@@ -260,11 +422,12 @@ class Splitter:
         ratio = self.cfg.general_ratio
         take("reasoning", round(ratio / (1 - ratio) * others))
         train, val = [], []
-        for records in chosen.values():
-            # Evenly spaced over the stratum round-robin: val keeps the strata mix of the task.
-            n = len(records)
-            k = round(n * self.cfg.val_fraction)
-            val_idx = {int((j + 0.5) * n / k) for j in range(k)}
-            for i, r in enumerate(records):
-                (val if i in val_idx else train).append(r)
-        return SplitResult(benchmark, sorted(train, key=_sort_key), sorted(val, key=_sort_key), self.removed, shortfall)
+        for task, records in chosen.items():
+            key = balance_key(task)
+            for stratum in STRATA[task]:
+                in_stratum = [r for r in records if r["difficulty"] == stratum]
+                val_idx = val_indices(in_stratum, self.cfg.val_fraction, key)
+                for i, r in enumerate(in_stratum):
+                    (val if i in val_idx else train).append(r)
+        return SplitResult(benchmark, sorted(train, key=_sort_key), sorted(val, key=_sort_key), self.removed,
+                           shortfall, self.heldout, dict(self.passed_over))

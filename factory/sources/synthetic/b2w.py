@@ -70,12 +70,13 @@ def generate(seed: int, n_reviews: int) -> pa.Table:
     site = rng.integers(0, len(SITE_PRODUCTS), n_products)
     product_ids = np.unique(rng.integers(1_000_000, 140_000_000, n_products + 16))
     product_ids = rng.permutation(product_ids)[:n_products].astype(str).astype(object)
-    names, brands = [], []
+    names, brands, makers = [], [], []  # makers: the brand as a review names it
     for s in site:
         _, _, templates, brand_pool = SITE_PRODUCTS[s]
         brand = brand_pool[rng.integers(len(brand_pool))]
         names.append(templates[rng.integers(len(templates))].format(brand=brand))
         brands.append(brand.lower() if rng.random() > 0.62 else None)
+        makers.append(brand)
     product = weighted_choice(rng, rng.pareto(2.0, n_products) + 1, n)
 
     rating = 1 + weighted_choice(rng, RATING_P, n)
@@ -85,11 +86,15 @@ def generate(seed: int, n_reviews: int) -> pa.Table:
     cdf /= cdf[:, -1:]
     topic_index = np.minimum((draws[:, 10, None] > cdf[rating - 1]).sum(axis=1), len(TOPICS) - 1)
     topic = np.array(TOPICS)[topic_index]
+    kind = [SITE_PRODUCTS[s][1] for s in site]  # names the product in the text (texts.NOUNS)
     title, text = [], []
-    for r, t, u in zip(rating.tolist(), topic.tolist(), draws.tolist()):
+    for r, t, u, p in zip(rating.tolist(), topic.tolist(), draws.tolist(), product.tolist()):
         situation = Situation(t)
-        body = texts.comment(r, situation, u[:9], late=2 + int(u[9] * 18), wait=10 + int(u[9] * 30),
-                             days=2 + int(u[9] * 10), price=49.9 + 900 * u[9], freight=9.9 + 30 * u[9])
+        # B2W has no order facts: a late review says how late, any other one may say how early.
+        late = 2 + int(u[9] * 18) if situation == Situation.LATE else -(1 + int(u[9] * 7))
+        body = texts.comment(r, situation, u[:9], late=late, wait=10 + int(u[9] * 30), days=2 + int(u[9] * 10),
+                             price=49.9 + 900 * u[9], freight=9.9 + 30 * u[9], product=kind[p], brand=makers[p],
+                             long=True)
         text.append(body.replace("\n", " "))
         title.append(texts.title(r, situation, u[9]))
 

@@ -313,6 +313,9 @@ def generate(seed: int, n_orders: int) -> dict[str, pa.Table]:
     first_freight = np.zeros(n)
     first_price[item_order[item_no == 1]] = item_price[item_no == 1]
     first_freight[item_order[item_no == 1]] = freight[item_no == 1]
+    first_category = np.full(n, None, dtype=object)  # names the product in the comment (texts.py)
+    first_category[item_order[item_no == 1]] = np.array([c[0] for c in cats] + [None], dtype=object)[
+        cat[item_product[item_no == 1]]]
     message = np.full(m, None, dtype=object)
     title = np.full(m, None, dtype=object)
     for i in np.flatnonzero(has_comment | has_title):
@@ -321,7 +324,8 @@ def generate(seed: int, n_orders: int) -> dict[str, pa.Table]:
         if has_comment[i]:
             message[i] = texts.comment(
                 s, sit, u, late=int(late_days[o]), wait=int(wait_days[i]),
-                days=max(1, int((delivered[o] - t[o]) // DAY)), price=first_price[o], freight=first_freight[o])
+                days=max(1, int((delivered[o] - t[o]) // DAY)), price=first_price[o], freight=first_freight[o],
+                product=first_category[o])
         if has_title[i]:
             title[i] = texts.title(s, sit, u[9])
 

@@ -61,8 +61,69 @@ def test_negation_flips_cues():
 
 
 def test_late_order_without_complaint_words_is_a_delivery_complaint():
-    t = label("Comprei e ainda estou esperando", 1, late=True, delay=6.4).truth
+    t = label("Que decepção", 1, late=True, delay=6.4).truth
     assert t.complaint_category == "atraso_entrega" and t.main_complaint == "entrega atrasada (6 dias após o prazo)"
+    assert t.delivery_issue
+
+
+def test_late_order_without_a_complaint_is_no_complaint():
+    """The guide: a late order whose customer does not complain is `nenhuma`, delivery_issue false."""
+    t = label("Produto excelente, recomendo", 5, late=True, delay=4.0).truth
+    assert t.complaint_category == "nenhuma" and not t.delivery_issue and t.main_complaint == ""
+
+
+def test_a_parcel_not_yet_arrived_is_late_when_the_order_is_late_else_not_received():
+    late = label("Até agora não recebi o produto", 1, late=True, delay=10.0).truth
+    assert late.complaint_category == "atraso_entrega" and late.delivery_issue
+    early = label("Até agora não recebi o produto", 1, late=False, delay=-5.0).truth
+    assert early.complaint_category == "produto_nao_recebido"
+    canceled = label("Não recebi o produto", 1, status="canceled").truth
+    assert canceled.complaint_category == "produto_nao_recebido"
+    b2w = RULES.label(ReviewFacts("Não recebi // Já passou do prazo e nada", 1, recommend=False)).truth
+    assert b2w.complaint_category == "atraso_entrega"
+
+
+@pytest.mark.parametrize("text, stars, category", [
+    ("Veio faltando uma peça para montar", 3, "produto_nao_recebido"),
+    ("Comprei 2 unidades e recebi apenas 1", 2, "produto_nao_recebido"),
+    ("A tela veio rasgada", 2, "produto_defeituoso"),
+    ("O fone não era original, é falsificado", 1, "produto_diferente"),
+    ("Pedi azul e veio na cor errada", 2, "produto_diferente"),
+    ("Produto muito caro para o que oferece, frete abusivo", 2, "preco"),
+    ("O vendedor não responde minhas mensagens, péssimo atendimento", 1, "atendimento_vendedor"),
+    ("Caixa toda amassada, mas o produto está inteiro", 3, "embalagem"),
+])
+def test_specific_complaints_get_their_category_not_outro(text, stars, category):
+    t = label(text, stars).truth
+    assert t.complaint_category == category, t
+
+
+def test_praise_of_the_packaging_is_not_a_packaging_complaint():
+    t = label("Chegou rápido e muito bem embalado, embalagem perfeita", 5).truth
+    assert t.complaint_category == "nenhuma" and t.sentiment == "positivo"
+
+
+def test_a_missing_item_in_a_four_star_review_is_an_issue():
+    t = label("Gostei da capa, muito boa, porém ainda não recebi as almofadas", 4).truth
+    assert t.sentiment == "positivo" and t.complaint_category == "produto_nao_recebido" and t.delivery_issue
+
+
+def test_the_text_decides_against_the_stars():
+    assert label("Até agora não recebi, por favor me ajudem", 5).truth.sentiment == "negativo"
+    assert label("Recebi corretamente.", 2).truth.sentiment == "neutro"
+
+
+def test_seller_issue_only_when_the_text_blames_the_seller():
+    assert not label("Comprei 2 e recebi apenas 1", 1).truth.seller_issue
+    assert label("Comprei 2 e recebi apenas 1, a loja não responde", 1).truth.seller_issue
+    assert not label("Atrasou por culpa dos Correios", 2, late=True, delay=3.0).truth.seller_issue
+
+
+def test_bands_and_churn_follow_the_guide():
+    strong = label("Produto excelente, amei!", 5).truth
+    assert strong.sentiment_score == 0.9 and strong.churn_risk == 0.1 and strong.repeat_intent == 0.9
+    never = label("Péssimo, nunca mais compro aqui", 1).truth
+    assert never.sentiment_score == -0.9 and never.churn_risk == 0.95
 
 
 def test_parse_extraction_reads_damaged_json_and_explains_failures():

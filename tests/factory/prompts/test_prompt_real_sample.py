@@ -29,7 +29,9 @@ def real_sets(shared_data, tmp_path_factory):
 def test_real_sample_builds_the_full_default_sets(real_sets):
     m = real_sets.metrics
     assert m["benchmark"]["per_task"] == BENCHMARK_STRATA
-    assert m["leakage"] == {"exact": 0, "ngram_8": 0, "source_keys": 0}
+    assert m["leakage"] == {"exact": 0, "ngram_8": 0, "source_keys": 0, "review_text": 0, "sql_template": 0}
+    assert m["sql_templates"]["benchmark_sql_from_seen_templates"] == 0
+    assert m["review_text_overlap"]["benchmark_reviews_seen_verbatim"] == 0
     counts = real_sets.params["prompts"]["counts"]
     for task, n in counts.items():
         got = sum(m[s]["per_task"].get(task, {}).get(k, 0) for s in ("train", "val") for k in m[s]["per_task"].get(task, {}))

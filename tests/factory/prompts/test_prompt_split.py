@@ -12,11 +12,15 @@ from factory.io import read_jsonl, sha256_file
 from factory.prompts.base import BENCHMARK_STRATA
 from factory.prompts.build import split_pools
 from factory.prompts.overlap import NearDuplicateIndex, boilerplate, ngrams, normalized
+from factory.prompts.publish import HF_SPLITS
 from factory.prompts.split import OverlapIndex, SplitConfig, SplitError, Splitter, leakage, user_text
 from schemas.records import read_records
 from schemas.tasks import TASKS, parse_truth
 
 from .conftest import SMALL_COUNTS, build_prompt_sets, small_params
+
+
+NO_LEAKS = {"exact": 0, "ngram_8": 0, "source_keys": 0, "review_text": 0, "sql_template": 0}
 
 
 def splits(built):
@@ -41,8 +45,8 @@ def test_benchmark_is_held_out_at_the_source_and_leaks_nothing(prompt_sets):
     assert not bench_keys & {k for r in others for k in r["source"]["keys"]}
     pools = {t: read_records(prompt_sets.root / "by_task" / f"{t}.jsonl") for t in TASKS}
     measured = leakage(s["benchmark"], others, OverlapIndex(8, pools))
-    assert (measured["exact"], measured["ngram_8"], measured["source_keys"]) == (0, 0, 0)
-    assert prompt_sets.metrics["leakage"] == {"exact": 0, "ngram_8": 0, "source_keys": 0}
+    assert {k: v for k, v in measured.items() if k != "examples"} == NO_LEAKS
+    assert prompt_sets.metrics["leakage"] == NO_LEAKS
     # the hold-out really removed candidates that shared a review/order/customer with the benchmark
     removed = read_jsonl(prompt_sets.root / "removed.jsonl")
     assert any(r["reason"] == "holdout_source" for r in removed)
@@ -52,7 +56,8 @@ def test_leakage_measure_finds_planted_leaks(prompt_sets):
     s = splits(prompt_sets)
     pools = {t: read_records(prompt_sets.root / "by_task" / f"{t}.jsonl") for t in TASKS}
     index = OverlapIndex(8, pools)
-    review = next(r for r in s["benchmark"] if r["task"] == "extraction" and index.grams(r))
+    review = next(r for r in s["benchmark"] if r["task"] == "extraction" and index.grams(r)
+                  and len(normalized(user_text(r).split("Comentário: ", 1)[1]).split()) >= 4)
     copy = json.loads(json.dumps(next(r for r in s["train"] if r["task"] == "extraction")))
     copy["source"]["keys"] = ["review:planted"]
     copy["messages"][1]["content"] = copy["messages"][1]["content"].split("Comentário:")[0] + \
@@ -62,14 +67,21 @@ def test_leakage_measure_finds_planted_leaks(prompt_sets):
     assert leakage(s["benchmark"], [copy], index)["ngram_8"] == 1
     assert leakage(s["benchmark"], [exact], index)["exact"] == 1
     assert leakage(s["benchmark"], [review], index)["source_keys"] == 1
+    assert leakage(s["benchmark"], [copy], index)["review_text"] == 1
+    sql = json.loads(json.dumps(next(r for r in s["train"] if r["task"] == "sql")))
+    sql["source"]["template"] = next(r for r in s["benchmark"] if r["task"] == "sql")["source"]["template"]
+    assert leakage(s["benchmark"], [sql], index)["sql_template"] == 1
+    assert leakage(s["benchmark"], s["train"][:50], index)["sql_template"] == 0
 
 
 def test_training_counts_strata_balance_and_general_share(prompt_sets):
     s = splits(prompt_sets)
     train_val = s["train"] + s["val"]
-    for task, n in SMALL_COUNTS.items():
-        assert sum(r["task"] == task for r in train_val) == n
     m = prompt_sets.metrics
+    for task, n in SMALL_COUNTS.items():
+        got = sum(r["task"] == task for r in train_val)
+        # the 400-order fixture may run a review task short once the benchmark's reviews are held out
+        assert got == n or (m["shortfall"][task] == {"wanted": n, "available": got} and got >= 0.8 * n), task
     assert m["general_share_train"] == pytest.approx(0.3, abs=0.02)
     assert len(s["val"]) == pytest.approx(0.1 * len(train_val), abs=len(TASKS))
     sql = [r for r in train_val if r["task"] == "sql"]
@@ -87,7 +99,8 @@ def test_no_near_duplicates_left_within_training(prompt_sets):
         seen.add(key)
     removed = read_jsonl(prompt_sets.root / "removed.jsonl")
     reasons = {r["reason"] for r in removed}
-    assert reasons <= {"holdout_source", "benchmark_exact", "benchmark_ngram_8", "exact_duplicate", "near_duplicate"}
+    assert reasons <= {"holdout_source", "heldout_template", "benchmark_exact", "benchmark_review_text",
+                       "benchmark_ngram_8", "exact_duplicate", "near_duplicate"}
     assert all(r["ref"] for r in removed)
 
 
@@ -117,10 +130,10 @@ def test_manifest_hashes_match_the_files(prompt_sets):
 def test_datasets_loads_every_output(prompt_sets):
     s = splits(prompt_sets)
     dd = datasets.load_from_disk(str(prompt_sets.root / "hf"))
-    assert set(dd) == {"train", "val", "benchmark"}
+    assert set(dd) == set(HF_SPLITS.values())
     for name, records in s.items():
-        assert dd[name].num_rows == len(records)
-        row = dd[name][0]
+        assert dd[HF_SPLITS[name]].num_rows == len(records)
+        row = dd[HF_SPLITS[name]][0]
         assert row["id"] == records[0]["id"] and row["prompt"] == records[0]["messages"]
         parse_truth(row["task"], row["ground_truth"])
         loaded = datasets.load_dataset("json", data_files=str(prompt_sets.root / f"{name}.jsonl"), split="train")
@@ -155,7 +168,17 @@ def test_shortfall_is_capped_with_a_warning(prompt_sets, tmp_path, caplog):
 
 def test_a_benchmark_stratum_the_data_cannot_fill_is_an_error(prompt_sets):
     pools = {t: read_records(prompt_sets.root / "by_task" / f"{t}.jsonl") for t in TASKS}
-    pools["sql"] = [r for r in pools["sql"] if r["difficulty"] != "join"][:] + \
-        [r for r in pools["sql"] if r["difficulty"] == "join"][:3]
-    with pytest.raises(SplitError, match="benchmark needs 5 'sql/join' prompts, the data gives 3"):
+    pools["sentiment"] = [r for r in pools["sentiment"] if r["difficulty"] != "neutral"] + \
+        [r for r in pools["sentiment"] if r["difficulty"] == "neutral"][:3]
+    with pytest.raises(SplitError, match=r"benchmark needs 5 'sentiment/neutral' prompts, the data gives [0-3] "):
         Splitter(pools, SplitConfig.from_params(small_params())).run()
+
+
+def test_val_is_stratified_like_train(prompt_sets):
+    """Every stratum of every task with training records also has val records, in proportion."""
+    m = prompt_sets.metrics
+    for task, strata in m["train"]["per_task"].items():
+        for stratum, n_train in strata.items():
+            n_val = m["val"]["per_task"].get(task, {}).get(stratum, 0)
+            assert n_val >= 1, f"{task}/{stratum}: {n_train} train records, no val"
+            assert n_val <= max(1, 0.2 * (n_train + n_val)), (task, stratum, n_train, n_val)

@@ -25,6 +25,11 @@ STRATA: dict[str, tuple[str, ...]] = {
     "reasoning": ("arithmetic", "percentage", "multi_step"),
 }
 
+# Tasks whose headline task score is the mean of the per-outcome-class means (ground-truth key of
+# the outcome): with 15 benchmark prompts in 3 odd-sized bands the classes cannot be exactly even,
+# and a plain mean would pay a constant answer 8/15; class-balanced, a constant scores exactly 0.5.
+CLASS_BALANCED: dict[str, str] = {"churn": "will_churn"}
+
 Polarity = Literal["positivo", "neutro", "negativo"]
 
 # Complaint categories for extraction; "nenhuma" means the review has no complaint.

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from factory.config import load_params
-from factory.io import sha256_tree, write_json
+from factory.io import sha256_tree
+from factory.reporting import write_stage_metrics
 from factory.training import gemma
 from factory.training.base_model import build_tiny_model, check_model_dir, count_parameters, import_base, load_model
 from factory.training.data import tokenizer_corpus
@@ -13,7 +14,6 @@ from schemas.records import read_records
 
 PROMPTS = Path("data/prompts")
 OUT = Path("data/models/base")
-METRICS = Path("reports/metrics/base_model.json")
 
 
 def main() -> None:
@@ -34,7 +34,7 @@ def main() -> None:
     info = check_model_dir(OUT, require_generation_markers=False)
     model, _ = load_model(OUT)
     info.update(base=params["base"], parameters=count_parameters(model), sha256=sha256_tree(OUT))
-    write_json(METRICS, info)
+    write_stage_metrics(info, "base_model")
     print(f"base model: {params['base']} -> {OUT} ({info['parameters']:,} parameters, "
           f"vocab {info['vocab_size']}, {info['tokenizer_class']})")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from accelerate import PartialState
 
 from factory.config import load_params
-from factory.io import write_json
+from factory.reporting import write_stage_metrics
 from factory.training.data import per_task_sample
 from schemas.records import read_records
 from factory.training.grpo import train_grpo
@@ -42,16 +42,19 @@ def main() -> None:
     generations = select(rows, ["reward", "reward_std", "frac_reward_zero_std", "completions/", "rewards/"])
     write_csv("reports/plots/grpo_log.csv", steps)
     write_csv("reports/plots/grpo_rewards.csv", generations)
-    write_csv("reports/plots/grpo_eval.csv", log_rows(run.log_history, eval_rows=True))
-    plot_curves("reports/grpo_curves.png", steps + generations, {
+    evals = log_rows(run.log_history, eval_rows=True)
+    eval_columns = ["eval_reward", *[f"eval_rewards/{t}/mean" for t in names]]
+    write_csv("reports/plots/grpo_eval.csv", evals, columns=eval_columns)  # every column the DVC plot reads
+    plot_curves("reports/grpo_curves.png", steps + generations + evals, {
         "reward": ["reward", *[f"rewards/{t}/mean" for t in names]],
+        "val reward": eval_columns,
         "zero-std groups": ["frac_reward_zero_std"],
         "at length ceiling": ["completions/clipped_ratio"],
         "entropy": ["entropy"],
         "kl": ["kl"],
         "grad_norm": ["grad_norm"],
     }, title="GRPO")
-    write_json("reports/metrics/grpo.json", {**run.metrics, "sampling": run.sampling})
+    write_stage_metrics({**run.metrics, "sampling": run.sampling}, "grpo")
     m = run.metrics
     print(f"grpo: {m['global_step']} steps, reward {m['reward_first']} -> {m['reward_last']}, "
           f"eval reward {m['eval_reward_mean']}, warnings {m['monitors']['warnings']}, {m['seconds_per_step']} s/step")

@@ -9,7 +9,8 @@ reference answer of benchmark, train and val is checked against its own facts
 Reads data/prompts/benchmark.jsonl (every record) and data/prompts/train.jsonl (the trivial answerers
 are fitted on all of it; the checks run on a fixed sample, params `rewards.selftest_train_sample`,
 chosen by hash of the record id), executes SQL against data/commerce.db, writes
-reports/metrics/reward_selftest.json, and exits non-zero when a check fails so that `dvc repro` stops.
+reports/metrics/reward_selftest.json (headline) and reports/details/reward_selftest.json (every
+check), and exits non-zero when a check fails so that `dvc repro` stops.
 """
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from typing import Any
 
 import rewards
 from factory.config import load_params
-from factory.io import sha256_bytes, write_json
+from factory.io import sha256_bytes
+from factory.reporting import write_stage_metrics
 from rewards.consistency import check_references
 from rewards.selftest import run_selftest, trivial_floor
 from schemas.records import read_records
@@ -28,7 +30,7 @@ BENCHMARK = Path("data/prompts/benchmark.jsonl")
 TRAIN = Path("data/prompts/train.jsonl")
 VAL = Path("data/prompts/val.jsonl")
 DB = Path("data/commerce.db")
-METRICS = Path("reports/metrics/reward_selftest.json")
+DETAILS = Path("reports/details/reward_selftest.json")
 
 
 def sample_by_id(records: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
@@ -58,7 +60,7 @@ def main() -> int:
         report["passed"] = False
         for problem in contradictions[:20]:
             print(f"  reference contradicts its facts: {problem}", file=sys.stderr)
-    write_json(METRICS, report)
+    write_stage_metrics(report, "reward_selftest")
     for task, splits in floor["tasks"].items():
         print(f"trivial floor {task}: " + "; ".join(
             f"{split} " + ", ".join(f"{k} {v:.3f}" for k, v in row.items() if k != "records")
@@ -67,7 +69,7 @@ def main() -> int:
         print(f"WARNING {warning}", file=sys.stderr)
     if not report["passed"]:
         print(f"reward self-test FAILED: {report['failures']} check(s) failed "
-              f"(details in {METRICS}); first failures:", file=sys.stderr)
+              f"(details in {DETAILS}); first failures:", file=sys.stderr)
         for failure in report["failure_examples"][:10]:
             print(f"  {failure['id']} {failure['check']}: {failure['score']} (expected {failure['expected']})",
                   file=sys.stderr)
@@ -75,7 +77,7 @@ def main() -> int:
             for warning in floor["warnings"]:
                 print(f"  data: {warning}", file=sys.stderr)
         return 1
-    print(f"reward self-test passed: {report['records']} records, metrics in {METRICS}")
+    print(f"reward self-test passed: {report['records']} records, details in {DETAILS}")
     return 0
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 from accelerate import PartialState
 
 from factory.config import load_params
-from factory.io import write_json, write_text
+from factory.io import write_text
+from factory.reporting import write_stage_metrics
 from factory.training.data import per_task_sample, stratified_subset
 from schemas.records import read_records
 from factory.training.monitors import Thresholds, completion_warnings, log_rows, plot_curves, write_csv
@@ -45,7 +46,7 @@ def main() -> None:
     warnings = completion_warnings("sft val samples", degenerate, Thresholds(**params["train"]["monitor"]))
     for line in warnings:
         print(line, flush=True)
-    write_json("reports/metrics/sft.json", {**run.metrics, "samples": {**degenerate, "warnings": len(warnings)}})
+    write_stage_metrics({**run.metrics, "samples": {**degenerate, "warnings": len(warnings)}}, "sft")
     m = run.metrics
     print(f"sft: {m['global_step']} steps, loss {m['loss_first']:.3f} -> {m['loss_last']:.3f}, val loss "
           f"{m['val_loss']}, valid format {degenerate['valid_format_rate']:.2f}, repetition "

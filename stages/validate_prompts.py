@@ -3,7 +3,8 @@ import sys
 from pathlib import Path
 
 from factory.config import load_params
-from factory.io import read_jsonl, write_json, write_text
+from factory.io import read_jsonl, write_text
+from factory.reporting import write_stage_metrics
 from factory.prompts.publish import SPLIT_FILES
 from factory.prompts.show import sample_page
 from factory.prompts.validate import check_prompt_sets
@@ -14,12 +15,11 @@ PROMPTS_DIR = "data/prompts"
 DB_PATH = "data/commerce.db"
 DOCS_DIR = "reports/gx/prompts"
 PAGES_DIR = "reports/prompts"
-METRICS = "reports/metrics/validate_prompts.json"
 
 
 def main() -> int:
     report, extra = check_prompt_sets(PROMPTS_DIR, DB_PATH, load_params(), docs_dir=DOCS_DIR)
-    write_json(METRICS, {**report.to_metrics(), **extra})
+    write_stage_metrics({**report.to_metrics(), **extra}, "validate_prompts")
     if extra["record_errors"]:
         print(f"validate_prompts: {extra['record_errors']} invalid records:\n  " + "\n  ".join(extra["record_error_examples"]),
               file=sys.stderr)

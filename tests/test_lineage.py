@@ -85,8 +85,9 @@ def _copy_repo(dest: Path) -> None:
 
 
 def _score_metrics(repo: Path) -> dict[str, dict[str, Any]]:
-    folder = repo / "reports" / "metrics" / "score"
-    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
+    """Per model, the score details (full lineage); the floor (no model) is left out."""
+    folder = repo / "reports" / "details" / "score"
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json")) if p.stem != "floor"}
 
 
 @pytest.mark.timeout(1800)
@@ -111,6 +112,7 @@ def test_data_seed_experiment_shows_in_metrics_hashes_and_dvc_metrics_diff(tmp_p
     _run(["dvc", "repro"], repo)
     before = _score_metrics(repo)
     assert set(before) == set(params["eval"]["models"]) | {e["name"] for e in params["eval"]["endpoints"] or []}
+    assert (repo / "reports" / "metrics" / "score" / "floor.json").is_file()
     _run(["git", "add", "-A"], repo)
     _run(["git", "commit", "-q", "-m", "baseline"], repo)
 
@@ -138,13 +140,17 @@ def test_data_seed_experiment_shows_in_metrics_hashes_and_dvc_metrics_diff(tmp_p
         if "checkpoint" in lineage:
             assert lineage["checkpoint_sha256"] == sha256_tree(repo / lineage["checkpoint"])
         # ... changed with the data seed, and `dvc metrics diff` reports it against the baseline
-        path = f"reports/metrics/score/{name}.json"
         for key in HASHES:
-            if key not in lineage:
-                continue
-            assert lineage[key] != before[name]["lineage"][key], f"{name}: {key} did not change"
-            assert diff[path][f"lineage.{key}"] == {"old": before[name]["lineage"][key], "new": lineage[key]}
-            assert lineage[key] in text
-        # the score params did not change, and the diff does not pretend they did
-        assert lineage["params_sha256"] == before[name]["lineage"]["params_sha256"]
-        assert "lineage.params_sha256" not in diff[path]
+            if key in lineage:
+                assert lineage[key] != before[name]["lineage"][key], f"{name}: {key} did not change"
+        # `dvc metrics diff` shows the model hash per score file, the data hashes in split.json
+        if "checkpoint_sha256" in lineage:
+            model = diff[f"reports/metrics/score/{name}.json"]["lineage.model"]
+            assert model == {"old": before[name]["lineage"]["checkpoint_sha256"][:12],
+                             "new": lineage["checkpoint_sha256"][:12]}
+            assert model["new"] in text
+    split = diff["reports/metrics/split.json"]
+    assert split["files_sha256.benchmark.jsonl"]["new"] == sha256_file(benchmark)
+    assert split["files_sha256.benchmark.jsonl"]["new"] in text
+    for name, m in after.items():  # the score params did not change
+        assert m["lineage"]["params_sha256"] == before[name]["lineage"]["params_sha256"]

@@ -1,8 +1,12 @@
-"""Score every configured model on the benchmark and write metrics, generations and latency plots.
+"""Score every configured model, and the trivial floor, on the benchmark; write metrics and details.
 
 Targets, in params order: the local checkpoints `eval.models` (folders under data/models/) then the
-OpenAI-compatible endpoints `eval.endpoints`. Each output folder is written all-or-nothing, so a
-failed run leaves the previous results intact and a removed model leaves no stale metrics file.
+OpenAI-compatible endpoints `eval.endpoints`; beside them the trivial answerers (`trivial.py`,
+fitted on data/prompts/train.jsonl), scored through the same scorer. Per target, the headline
+figures go to reports/metrics/score/<name>.json (DVC metrics) and everything to
+reports/details/score/<name>.json; the floor is `floor.json` in both. Each output folder is written
+all-or-nothing, so a failed run leaves the previous results intact and a removed model leaves no
+stale file.
 """
 from __future__ import annotations
 
@@ -14,20 +18,26 @@ from typing import Any, Iterator
 from factory.io import atomic_path, write_json
 from factory.scoring.backends import Backend, EndpointBackend, LocalBackend
 from factory.scoring.lineage import data_lineage
-from factory.scoring.metrics import summarize
-from factory.scoring.run import Scorer, decoding_from_params, latency_csv, run_benchmark, write_generations
+from factory.scoring.metrics import floor_headline, headline, summarize, summarize_scores
+from factory.scoring.run import Scorer, decoding_from_params, latency_csv, run_benchmark, score_answers, write_generations
+from factory.scoring.trivial import trivial_answerers
+from factory.training.monitors import Thresholds, completion_warnings
+from factory.training.sampling import degeneracy
 from schemas.records import read_records
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+FLOOR = "floor"  # the trivial answerers' file name: no model may be called that
 
 
 @dataclass(frozen=True)
 class ScorePaths:
     benchmark: Path = Path("data/prompts/benchmark.jsonl")
     manifest: Path = Path("data/prompts/manifest.json")
+    train: Path = Path("data/prompts/train.jsonl")  # fits the trivial answerers
     models: Path = Path("data/models")
     db: Path = Path("data/commerce.db")
     metrics: Path = Path("reports/metrics/score")
+    details: Path = Path("reports/details/score")
     generations: Path = Path("data/generations")
     latency: Path = Path("reports/plots/latency")
 
@@ -38,6 +48,8 @@ def target_names(eval_params: dict[str, Any]) -> list[str]:
     for name in names:
         if not NAME.match(name):
             raise ValueError(f"params.yaml eval: model/endpoint name {name!r} must match {NAME.pattern}")
+    if FLOOR in names:
+        raise ValueError(f"params.yaml eval: {FLOOR!r} is reserved for the trivial answerers; rename that model")
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError(f"params.yaml eval: names used twice across models and endpoints: {duplicates}")
@@ -81,33 +93,61 @@ def make_scorer(params: dict[str, Any], db_path: Path, judge: Any = None) -> Sco
     return scorer
 
 
+def score_floor(records: list[dict[str, Any]], train: list[dict[str, Any]], scorer: Scorer) -> dict[str, Any]:
+    """Details of the floor: each trivial answerer's score summary, and which one is best per task."""
+    answerers = {name: summarize_scores(score_answers(records, answer, scorer))
+                 for name, answer in trivial_answerers(train).items()}
+    tasks = list(next(iter(answerers.values()))["by_task"])
+    best = {t: max(answerers, key=lambda a: answerers[a]["by_task"][t]["task"]) for t in tasks}  # ties: TRIVIAL order
+    return {"answerers": answerers, "best": best, "train_records": len(train)}
+
+
+def completion_monitor(name: str, rows: list[dict[str, Any]], thresholds: dict[str, Any]) -> dict[str, Any]:
+    """Degenerate-output figures of a model's benchmark completions (looping, never stopping), with a
+    `WARNING [monitor]` line per failure: a collapsed model is flagged here, not only in training."""
+    samples = [{"text": r["completion"], "stopped": r.get("finish_reason") != "length"} for r in rows]
+    figures = degeneracy(samples, [float(r["scores"].get("format", 0.0)) for r in rows])
+    warnings = completion_warnings(f"benchmark {name}", figures, Thresholds(**thresholds))
+    for line in warnings:
+        print(line, flush=True)
+    return {**{k: round(v, 6) for k, v in figures.items()}, "warnings": len(warnings)}
+
+
 def score_benchmark(params: dict[str, Any], paths: ScorePaths = ScorePaths(), scorer: Scorer | None = None) -> dict[str, dict[str, Any]]:
-    """Run, score and write every target; returns the metrics per target name."""
+    """Run, score and write every target and the floor; returns the details per name (floor last)."""
     eval_params = params["eval"]
     names = target_names(eval_params)
     records = read_records(paths.benchmark)
     decoding = decoding_from_params(eval_params)
     data = data_lineage(paths.benchmark, paths.manifest, {"eval": eval_params, "rewards": params["rewards"]})
     scorer = scorer or make_scorer(params, paths.db)
+    floor = score_floor(records, read_records(paths.train), scorer)
     runs: dict[str, list[dict[str, Any]]] = {}
-    metrics: dict[str, dict[str, Any]] = {}
+    details: dict[str, dict[str, Any]] = {}
     for backend in iter_backends(eval_params, paths.models):
         rows = run_benchmark(backend, records, decoding, scorer)
         runs[backend.name] = rows
-        metrics[backend.name] = {
+        details[backend.name] = {
             "model": backend.name,
             "privacy": backend.privacy,
             **summarize(rows),
+            "monitor": completion_monitor(backend.name, rows, params["train"]["monitor"]),
             "decoding": {"temperature": decoding.temperature, "top_p": decoding.top_p,
                          "max_new_tokens": decoding.max_tokens, "seed": decoding.seed},
             "lineage": {**data, **backend.lineage()},
         }
         del backend  # free the model before loading the next one
-    assert list(metrics) == names
+    assert list(details) == names
+    details[FLOOR] = {**floor, "lineage": data}
     with atomic_path(paths.metrics) as tmp:
         tmp.mkdir()
-        for name, m in metrics.items():
-            write_json(tmp / f"{name}.json", m)
+        for name in names:
+            write_json(tmp / f"{name}.json", headline(details[name]))
+        write_json(tmp / f"{FLOOR}.json", floor_headline(floor["answerers"]))
+    with atomic_path(paths.details) as tmp:
+        tmp.mkdir()
+        for name, d in details.items():
+            write_json(tmp / f"{name}.json", d)
     with atomic_path(paths.generations) as tmp:
         tmp.mkdir()
         for name, rows in runs.items():
@@ -116,4 +156,4 @@ def score_benchmark(params: dict[str, Any], paths: ScorePaths = ScorePaths(), sc
         tmp.mkdir()
         for name, rows in runs.items():
             (tmp / f"{name}.csv").write_text(latency_csv(rows), encoding="utf-8")
-    return metrics
+    return details

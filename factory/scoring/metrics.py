@@ -13,7 +13,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from schemas.tasks import STRATA, TASKS
+from factory.reporting import round_sig, short_hash
+from schemas.tasks import CLASS_BALANCED, STRATA, TASKS
 
 # The staged reward and its parts: reported at every level. Other sub-scores are task-specific.
 CORE_SCORES = ("reward", "format", "partial", "task")
@@ -46,28 +47,48 @@ def mean_scores(rows: list[dict[str, Any]], keys: Iterable[str] | None = None) -
     return out
 
 
+def class_balanced_task(rows: list[dict[str, Any]]) -> float:
+    """Mean over outcome classes of the mean task score (schemas.tasks.CLASS_BALANCED): a constant
+    answer gets exactly 0.5 on a binary outcome, whatever the class mix of the prompts."""
+    by_class: dict[Any, list[float]] = defaultdict(list)
+    for row in rows:
+        if "outcome" not in row:
+            raise KeyError(f"{row['id']}: a {row['task']} row needs its outcome for the class-balanced task score")
+        by_class[row["outcome"]].append(float(row["scores"]["task"]))
+    return round(float(np.mean([np.mean(v) for v in by_class.values()])), DIGITS)
+
+
 def _ordered(present: Iterable[str], order: Iterable[str]) -> list[str]:
     present = set(present)
     return [x for x in order if x in present] + sorted(present - set(order))
 
 
-def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Scores (overall, by_task, by_task.<t>.by_stratum), latency, tokens, cost and truncation rate."""
+def summarize_scores(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Score means overall, by_task and by_task.<t>.by_stratum (what a model-free answerer has too)."""
     if not rows:
         raise ValueError("no scored rows to summarize")
     out = mean_scores(rows, CORE_SCORES + OPTIONAL_SCORES)
-    lengths = [r["finish_reason"] == "length" for r in rows if r.get("finish_reason")]
-    if lengths:
-        out["truncated_rate"] = round(sum(lengths) / len(lengths), DIGITS)
     by_task: dict[str, Any] = {}
     for task in _ordered({r["task"] for r in rows}, TASKS):
         task_rows = [r for r in rows if r["task"] == task]
         by_task[task] = mean_scores(task_rows)
+        if task in CLASS_BALANCED and "task" in by_task[task]:
+            by_task[task]["task_unbalanced"] = by_task[task]["task"]
+            by_task[task]["task"] = class_balanced_task(task_rows)
         strata = _ordered({r["difficulty"] for r in task_rows}, STRATA.get(task, ()))
         by_task[task]["by_stratum"] = {
             s: mean_scores([r for r in task_rows if r["difficulty"] == s]) for s in strata
         }
     out["by_task"] = by_task
+    return out
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """`summarize_scores` plus truncation rate, latency, tokens and cost of a model's generations."""
+    out = summarize_scores(rows)
+    lengths = [r["finish_reason"] == "length" for r in rows if r.get("finish_reason")]
+    if lengths:
+        out["truncated_rate"] = round(sum(lengths) / len(lengths), DIGITS)
     latency = np.array([r["latency_s"] for r in rows], dtype=float)
     out["latency_s"] = {
         "mean": round(float(latency.mean()), DIGITS),
@@ -87,3 +108,41 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     if None not in costs:
         out["cost_per_query_usd"] = round(float(np.mean(costs)), 8)
     return out
+
+
+# Headline figures are rounded for the DVC metrics table (the details keep DIGITS).
+HEADLINE_DIGITS = 4
+
+
+def headline(details: dict[str, Any]) -> dict[str, Any]:
+    """The DVC metrics of one model: task score overall and per task, reward, format, latency p50, model hash.
+
+    Everything else (sub-scores, strata, tokens, cost, full hashes) stays in the details file. Keys
+    are the same for every model, so `dvc metrics show --md reports/metrics/score` is one short row
+    per model; the per-task values are the `task` (correctness) sub-score, the headline of issue 10.
+    """
+    out: dict[str, Any] = {"task": round(details["task"], HEADLINE_DIGITS)}
+    out.update({t: round(v["task"], HEADLINE_DIGITS) for t, v in details["by_task"].items() if "task" in v})
+    out["reward"] = round(details["reward"], HEADLINE_DIGITS)
+    out["format"] = round(details["format"], HEADLINE_DIGITS)
+    if "latency_s" in details:
+        out["latency_p50_s"] = round_sig(details["latency_s"]["p50"], 2)
+    if "monitor" in details:
+        out["looping_rate"] = round(details["monitor"]["looping_rate"], HEADLINE_DIGITS)
+    # The model's identity; the data's (benchmark, training manifest) are split.json's file hashes in
+    # the same revision, and the full lineage is in the details: 3 hash columns more would push the
+    # score table past 200 characters.
+    lineage = details.get("lineage") or {}
+    out["lineage"] = {"model": short_hash(lineage.get("checkpoint_sha256")) or lineage.get("endpoint_model")}
+    return out
+
+
+def floor_headline(answerers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The floor's DVC metrics: per task (and overall) the best task score any trivial answerer gets."""
+    tasks = _ordered({t for a in answerers.values() for t in a["by_task"]}, TASKS)
+    out: dict[str, Any] = {"task": round(max(a["task"] for a in answerers.values()), HEADLINE_DIGITS)}
+    for task in tasks:
+        out[task] = round(max(a["by_task"][task]["task"] for a in answerers.values() if task in a["by_task"]),
+                          HEADLINE_DIGITS)
+    return out
+

@@ -10,7 +10,9 @@ from tqdm import tqdm
 
 from factory.io import write_jsonl
 from factory.scoring.backends import Backend
+from factory.scoring.trivial import user_message
 from factory.serving import Decoding
+from schemas.tasks import CLASS_BALANCED
 
 # (task, completion, ground_truth, prompt) -> sub-scores incl. "reward" (see benchmark.make_scorer);
 # prompt is the user message, which the insights judge reads.
@@ -40,22 +42,33 @@ def run_benchmark(backend: Backend, records: list[dict[str, Any]], decoding: Dec
     for record in tqdm(records, desc=f"score {backend.name}", unit="prompt"):
         messages = [{"role": m["role"], "content": m["content"]} for m in record["messages"]]
         generation = backend.generate(messages, decoding)
-        scores = scorer(record["task"], generation.text, record["ground_truth"], messages[-1]["content"])
-        if not isinstance(scores, dict) or "reward" not in scores:
-            raise TypeError(f"scorer returned {scores!r} for {record['id']}: expected a dict with 'reward'")
         rows.append({
-            "id": record["id"],
-            "task": record["task"],
-            "difficulty": record["difficulty"],
-            "completion": generation.text,
+            **score_row(record, generation.text, scorer),
             "finish_reason": generation.finish_reason,
             "prompt_tokens": generation.prompt_tokens,
             "completion_tokens": generation.completion_tokens,
-            "scores": scores,
             "latency_s": generation.latency_s,
             "cost_usd": backend.cost_usd(generation),
         })
     return rows
+
+
+def score_row(record: dict[str, Any], completion: str, scorer: Scorer) -> dict[str, Any]:
+    """One completion for one benchmark record, scored: id, task, difficulty, completion, scores."""
+    scores = scorer(record["task"], completion, record["ground_truth"], user_message(record))
+    if not isinstance(scores, dict) or "reward" not in scores:
+        raise TypeError(f"scorer returned {scores!r} for {record['id']}: expected a dict with 'reward'")
+    row = {"id": record["id"], "task": record["task"], "difficulty": record["difficulty"],
+           "completion": completion, "scores": scores}
+    if record["task"] in CLASS_BALANCED:
+        row["outcome"] = record["ground_truth"][CLASS_BALANCED[record["task"]]]
+    return row
+
+
+def score_answers(records: list[dict[str, Any]], answer: Callable[[dict[str, Any]], str],
+                  scorer: Scorer) -> list[dict[str, Any]]:
+    """A model-free answerer (record -> text) over the benchmark, scored like a model's generations."""
+    return [score_row(record, answer(record), scorer) for record in records]
 
 
 def write_generations(path: str | Path, rows: list[dict[str, Any]]) -> int:

@@ -80,7 +80,7 @@ def grpo_args(params: dict[str, Any], work_dir: Path, *, report: list[str], eval
         save_steps=params["save_steps"],
         save_total_limit=2,
         eval_strategy="steps" if evaluate else "no",
-        eval_steps=params["eval_steps"],
+        eval_steps=max(1, min(params["eval_steps"], params["max_steps"] // 5)),  # >= 5 val points per run
         report_to=report,
         run_name="grpo",
         seed=params["seed"],

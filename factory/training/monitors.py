@@ -163,13 +163,15 @@ def select(rows: Iterable[dict[str, Any]], keys: Sequence[str]) -> list[dict[str
     return out
 
 
-def write_csv(path: str | Path, rows: list[dict[str, Any]]) -> None:
-    """Rows -> CSV with the union of columns (first-seen order, `step` first); missing cells empty."""
-    columns: list[str] = []
+def write_csv(path: str | Path, rows: list[dict[str, Any]], columns: Sequence[str] = ()) -> None:
+    """Rows -> CSV with `columns` then the rest of the rows' columns (first-seen order, `step` first);
+    missing cells empty. Naming the columns a DVC plot reads keeps the plot valid when a run logged
+    none of them (e.g. no val prompt of some task)."""
+    header = ["step", *[c for c in columns if c != "step"]] if columns else []
     for row in rows:
-        columns += [k for k in row if k not in columns]
+        header += [k for k in row if k not in header]
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns or ["step"], lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=header or ["step"], lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: _fmt(v) for k, v in row.items()})
@@ -180,27 +182,70 @@ def _fmt(value: Any) -> Any:
     return f"{value:.6g}" if isinstance(value, float) else value
 
 
+# Axis titles with units for the panels the sft and grpo stages draw (a panel not listed keeps its name).
+PANEL_UNITS = {
+    "loss": "loss (nats per token)",
+    "token accuracy": "token accuracy (share, 0-1)",
+    "grad_norm": "gradient norm (L2)",
+    "learning rate": "learning rate",
+    "reward": "mean reward (0-1)",
+    "zero-std groups": "zero-std groups (share, 0-1)",
+    "at length ceiling": "at length ceiling (share, 0-1)",
+    "entropy": "entropy (nats per token)",
+    "kl": "KL to reference (nats)",
+    "val reward": "mean reward on val (0-1)",
+}
+
+
+def _label(column: str) -> str:
+    """A legend entry: `rewards/sql/mean` -> `sql`, `reward` -> `all tasks`, other columns as they are."""
+    if column in ("reward", "eval_reward"):
+        return "all tasks"
+    parts = column.split("/")
+    return parts[-2] if len(parts) == 3 and parts[-1] == "mean" else column
+
+
 def plot_curves(path: str | Path, rows: list[dict[str, Any]], panels: dict[str, list[str]], title: str) -> None:
-    """One PNG with a panel per group of columns (columns absent from the rows are skipped)."""
+    """One PNG with a panel per group of columns (columns absent from the rows are skipped): `curves_figure`."""
+    import matplotlib.pyplot as plt
+
+    fig = curves_figure(rows, panels, title)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
+
+
+def curves_figure(rows: list[dict[str, Any]], panels: dict[str, list[str]], title: str) -> Any:
+    """A matplotlib figure with a panel per group of columns (columns absent from the rows are skipped).
+
+    Each panel has its own y axis title with units (`PANEL_UNITS`), so quantities of different
+    scale never share an axis; x is the optimizer step on every panel. A panel with several lines
+    has its legend outside the axes, on the right, where it cannot hide a line.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     panels = {name: [c for c in cols if any(c in r for r in rows)] for name, cols in panels.items()}
     panels = {name: cols for name, cols in panels.items() if cols}
-    fig, axes = plt.subplots(len(panels) or 1, 1, figsize=(8, 2.4 * max(1, len(panels))), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(len(panels) or 1, 1, figsize=(9, 2.3 * max(1, len(panels))), sharex=True, squeeze=False)
     for ax, (name, cols) in zip(axes[:, 0], panels.items()):
         for col in cols:
             points = [(r["step"], r[col]) for r in rows if _finite(r.get(col))]
             if points:
-                ax.plot(*zip(*points), label=col, marker="." if len(points) < 30 else None)
-        ax.set_ylabel(name)
-        ax.legend(fontsize=7, loc="best")
+                overall = col in ("reward", "eval_reward") and len(cols) > 1  # the mean over tasks stands out
+                ax.plot(*zip(*points), label=_label(col), marker="." if len(points) < 30 else None,
+                        linewidth=2.4 if overall else 1.2, color="black" if overall else None, zorder=3 if overall else 2)
+        ax.set_ylabel(PANEL_UNITS.get(name, name), fontsize=8)
+        if len(cols) > 1:
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
         ax.grid(alpha=0.3)
-    axes[-1, 0].set_xlabel("step")
+        ax.tick_params(labelsize=7)
+        ax.tick_params(axis="x", labelbottom=True)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
+    axes[-1, 0].set_xlabel("optimizer step")
     fig.suptitle(title)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
-    plt.close(fig)
+    return fig

@@ -162,7 +162,9 @@ def test_stage_writes_metrics_and_fails_on_a_bad_record(tmp_path: Path, commerce
     work = _stage_dir(tmp_path, commerce_db, records)
     done = _run_stage(work)
     assert done.returncode == 0, done.stderr
-    metrics = json.loads((work / "reports" / "metrics" / "reward_selftest.json").read_text())
+    metrics = json.loads((work / "reports" / "details" / "reward_selftest.json").read_text())
+    headline = json.loads((work / "reports" / "metrics" / "reward_selftest.json").read_text())
+    assert headline == {k: metrics[k] for k in ("passed", "failures", "records", "reference_contradictions")}
     kept = [r for r in records if r["task"] not in ("insights", "churn")]
     assert metrics["passed"] and metrics["inputs"] == {"benchmark_records": len(kept[::2]), "train_sample": 4}
     assert set(metrics["trivial_floor"]["tasks"]) <= set(rewards.names()) and metrics["data_warnings"] == []

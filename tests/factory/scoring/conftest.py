@@ -79,8 +79,17 @@ def tiny_model(tmp_path_factory) -> Path:
 def benchmark_files(tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("prompts")
     write_jsonl(folder / "benchmark.jsonl", benchmark_records())
+    write_jsonl(folder / "train.jsonl", train_records())
     write_json(folder / "manifest.json", {"files": {"train.jsonl": "0" * 64}})
     return folder / "benchmark.jsonl", folder / "manifest.json"
+
+
+def train_records() -> list[dict]:
+    """Training records for the trivial answerers: the benchmark's, with 'negativo' the majority sentiment."""
+    rows = benchmark_records()
+    extra = {**rows[2], "id": "sentiment-negative-0100",
+             "ground_truth": {"sentiment": "negativo", "sentiment_score": -0.5}}
+    return [*rows, extra]
 
 
 def project_params(**eval_overrides) -> dict:
@@ -91,8 +100,9 @@ def project_params(**eval_overrides) -> dict:
 
 
 def score_paths(root: Path, benchmark: Path, manifest: Path, models: Path) -> ScorePaths:
-    return ScorePaths(benchmark=benchmark, manifest=manifest, models=models, db=root / "absent.db",
-                      metrics=root / "metrics" / "score", generations=root / "generations",
+    return ScorePaths(benchmark=benchmark, manifest=manifest, train=benchmark.parent / "train.jsonl",
+                      models=models, db=root / "absent.db", metrics=root / "metrics" / "score",
+                      details=root / "details" / "score", generations=root / "generations",
                       latency=root / "plots" / "latency")
 
 

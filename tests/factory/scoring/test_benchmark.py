@@ -15,23 +15,61 @@ from .conftest import benchmark_records, project_params, score_paths
 TIMING = ("latency_s", "cost_per_query_usd")
 
 
-def test_one_metrics_file_per_model_and_endpoint_with_lineage(scored, benchmark_files, models_dir):
-    metrics, paths, params = scored
+def test_one_metrics_and_details_file_per_model_and_endpoint_with_lineage(scored, benchmark_files, models_dir):
+    details, paths, params = scored
     benchmark, manifest = benchmark_files
-    assert sorted(p.name for p in paths.metrics.iterdir()) == ["base.json", "served.json", "sft.json"]
+    assert sorted(p.name for p in paths.metrics.iterdir()) == ["base.json", "floor.json", "served.json", "sft.json"]
+    assert sorted(p.name for p in paths.details.iterdir()) == ["base.json", "floor.json", "served.json", "sft.json"]
     for name in ("base", "sft", "served"):
-        on_disk = json.loads((paths.metrics / f"{name}.json").read_text(encoding="utf-8"))
-        assert on_disk == metrics[name]
-        lineage = on_disk["lineage"]
+        assert json.loads((paths.details / f"{name}.json").read_text(encoding="utf-8")) == details[name]
+        lineage = details[name]["lineage"]
         assert lineage["benchmark_sha256"] == sha256_file(benchmark)
         assert lineage["manifest_sha256"] == sha256_file(manifest)
         assert lineage["params_sha256"] == params_sha256({"eval": params["eval"], "rewards": params["rewards"]})
-    assert metrics["base"]["lineage"]["checkpoint_sha256"] == sha256_tree(models_dir / "base")
-    assert metrics["sft"]["lineage"]["checkpoint_sha256"] == sha256_tree(models_dir / "sft")
-    assert metrics["base"]["lineage"]["checkpoint_sha256"] != metrics["sft"]["lineage"]["checkpoint_sha256"]
-    assert metrics["served"]["lineage"]["endpoint_model"] == "tiny" and "checkpoint_sha256" not in metrics["served"]["lineage"]
-    assert metrics["base"]["privacy"] == "local" and metrics["served"]["privacy"] == "api"
-    assert metrics["base"]["decoding"] == {"temperature": 0.1, "top_p": 1.0, "max_new_tokens": 16, "seed": 0}
+    assert details["base"]["lineage"]["checkpoint_sha256"] == sha256_tree(models_dir / "base")
+    assert details["sft"]["lineage"]["checkpoint_sha256"] == sha256_tree(models_dir / "sft")
+    assert details["base"]["lineage"]["checkpoint_sha256"] != details["sft"]["lineage"]["checkpoint_sha256"]
+    assert details["served"]["lineage"]["endpoint_model"] == "tiny" and "checkpoint_sha256" not in details["served"]["lineage"]
+    assert details["base"]["privacy"] == "local" and details["served"]["privacy"] == "api"
+    assert details["base"]["decoding"] == {"temperature": 0.1, "top_p": 1.0, "max_new_tokens": 16, "seed": 0}
+
+
+def test_metrics_hold_only_the_headline_with_short_lineage(scored, benchmark_files):
+    details, paths, _ = scored
+    for name in ("base", "sft", "served"):
+        m = json.loads((paths.metrics / f"{name}.json").read_text(encoding="utf-8"))
+        d = details[name]
+        assert set(m) == {"task", "sentiment", "push", "reasoning", "reward", "format", "latency_p50_s", "looping_rate",
+                          "lineage"}
+        assert m["task"] == round(d["task"], 4) and m["push"] == round(d["by_task"]["push"]["task"], 4)
+        assert m["reward"] == round(d["reward"], 4) and m["format"] == round(d["format"], 4)
+        assert m["latency_p50_s"] == float(f"{d['latency_s']['p50']:.2g}")  # 2 significant digits
+    assert json.loads((paths.metrics / "base.json").read_text())["lineage"]["model"] == \
+        details["base"]["lineage"]["checkpoint_sha256"][:12]
+    assert json.loads((paths.metrics / "served.json").read_text())["lineage"]["model"] == "tiny"
+
+
+def test_trivial_floor_is_scored_without_a_model(scored):
+    details, paths, _ = scored
+    floor = details["floor"]
+    assert list(floor["answerers"]) == ["majority", "empty", "echo"]
+    assert floor["train_records"] == 9
+    rows = {name: a["by_task"] for name, a in floor["answerers"].items()}
+    # majority answers {"sentiment": "negativo", "sentiment_score": -0.5}: right polarity on one review of three
+    assert rows["majority"]["sentiment"]["n"] == 3
+    assert rows["majority"]["sentiment"]["task"] < 1.0
+    assert rows["empty"]["sentiment"]["task"] == 0.0 and rows["empty"]["sentiment"]["reward"] == 0.0
+    assert all(a["by_task"][t]["task"] <= floor["answerers"][floor["best"][t]]["by_task"][t]["task"]
+               for a in floor["answerers"].values() for t in floor["best"])
+    metrics = json.loads((paths.metrics / "floor.json").read_text(encoding="utf-8"))
+    assert set(metrics) == {"task", "sentiment", "push", "reasoning"}
+    for task, best in floor["best"].items():
+        assert metrics[task] == round(floor["answerers"][best]["by_task"][task]["task"], 4)
+
+
+def test_floor_is_a_reserved_name():
+    with pytest.raises(ValueError, match="'floor' is reserved"):
+        target_names(project_params(models=["floor"])["eval"])
 
 
 def test_scores_per_task_and_stratum_match_the_generations(scored):
@@ -53,7 +91,9 @@ def test_scores_per_task_and_stratum_match_the_generations(scored):
 def test_no_judge_configured_means_no_judge_metric(scored):
     metrics, _, params = scored
     assert params["eval"]["judge"]["base_url"] is None
-    for m in metrics.values():
+    for name, m in metrics.items():
+        if name == "floor":
+            continue
         assert not any("judge" in key for key in m)
         assert not any("judge" in key for t in m["by_task"].values() for key in t)
 
@@ -93,7 +133,7 @@ def test_same_inputs_give_byte_identical_generations(scored, tmp_path, benchmark
     strip = lambda m: {k: v for k, v in m.items() if k not in (*TIMING, "lineage")}  # noqa: E731
     assert strip(rerun["sft"]) == strip(metrics["sft"])
     # a model dropped from params leaves no stale metrics file behind
-    assert sorted(p.name for p in again.metrics.iterdir()) == ["sft.json"]
+    assert sorted(p.name for p in again.metrics.iterdir()) == ["floor.json", "sft.json"]
 
 
 def test_bad_benchmark_line_fails_naming_it_and_keeps_previous_outputs(tmp_path, benchmark_files, models_dir):

@@ -117,6 +117,7 @@ def test_judge_round_trip_is_parsed_and_cached_on_disk(judge_model, tmp_path):
 def test_judge_metric_in_score_run_only_from_parsed_verdicts(judge_model, tiny_model, tmp_path, benchmark_files):
     records = insights_records() + benchmark_records()[:2]
     write_jsonl(tmp_path / "benchmark.jsonl", records)
+    write_jsonl(tmp_path / "train.jsonl", records)  # the trivial floor's majority answers
     models = tmp_path / "models"
     models.mkdir()
     (models / "base").symlink_to(tiny_model, target_is_directory=True)

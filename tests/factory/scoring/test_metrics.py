@@ -74,3 +74,19 @@ def test_summarize_refuses_no_rows():
 def test_params_hash_ignores_key_order_but_not_values():
     assert params_sha256({"a": 1, "b": {"c": 2}}) == params_sha256({"b": {"c": 2}, "a": 1})
     assert params_sha256({"a": 1}) != params_sha256({"a": 2})
+
+
+def test_churn_task_score_is_class_balanced_so_a_constant_gets_exactly_half() -> None:
+    from factory.scoring.metrics import summarize_scores
+
+    # 15 benchmark churn prompts in three bands of 5: 8 churners, 7 returning customers at best
+    outcomes = [True] * 8 + [False] * 7
+    rows = [{"id": f"churn-{i}", "task": "churn", "difficulty": "low", "outcome": o,
+             "scores": {"reward": 0.5, "format": 1.0, "partial": 0.5, "task": 1.0 if o else 0.0}}
+            for i, o in enumerate(outcomes)]  # the constant answer will_churn=true
+    churn = summarize_scores(rows)["by_task"]["churn"]
+    assert churn["task"] == 0.5
+    assert churn["task_unbalanced"] == pytest.approx(8 / 15, abs=1e-6)
+    del rows[0]["outcome"]
+    with pytest.raises(KeyError, match="needs its outcome"):
+        summarize_scores(rows)

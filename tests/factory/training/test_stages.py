@@ -55,10 +55,10 @@ def test_stages_base_model_sft_grpo_write_models_reports_and_metrics(
     assert "steps per epoch" in capsys.readouterr().out
     for model in ("base", "sft", "grpo"):
         check_model_dir(root / "data/models" / model, require_generation_markers=True)
-    sft = json.loads((root / "reports/metrics/sft.json").read_text())
+    sft = json.loads((root / "reports/details/sft.json").read_text())
     assert sft["global_step"] == 8 and sft["loss_last"] < sft["loss_first"]
     assert {"repetition_rate", "valid_format_rate"} <= set(sft["samples"])
-    grpo = json.loads((root / "reports/metrics/grpo.json").read_text())
+    grpo = json.loads((root / "reports/details/grpo.json").read_text())
     assert grpo["global_step"] == 2 and grpo["sampling"]["temperature"] == 1.0
     assert set(grpo["eval_reward"]) == {"push", "reasoning", "sentiment"}
     rows = list(csv.DictReader(open(root / "reports/plots/grpo_log.csv")))
@@ -84,6 +84,6 @@ def test_grpo_stage_on_two_cpu_processes(tmp_path: Path, records: list[dict], sf
     out = _run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
                 "-m", "stages.grpo"], root)
     assert "(4 batch x 1 accumulation x 2 processes) = 6 steps per epoch" in out   # 12 prompts x 4 / (4 x 1 x 2)
-    grpo = json.loads((root / "reports/metrics/grpo.json").read_text())
+    grpo = json.loads((root / "reports/details/grpo.json").read_text())
     assert grpo["global_step"] == 2 and grpo["reward_last"] is not None
     check_model_dir(root / "data/models/grpo")

@@ -1,0 +1,23 @@
+"""Stage check_params: validate all of params.yaml against factory.params before any stage reruns.
+
+It depends on every key of params.yaml, so a typo such as `-S +train.max_stepz=5`, which no other
+stage reads, still stops `dvc repro` within seconds, naming the key and the nearest valid one.
+"""
+from __future__ import annotations
+
+import sys
+
+from factory.config import PARAMS_FILE, read_params
+from factory.params import ParamsError, validate_params
+
+
+def main() -> None:
+    try:
+        validate_params(read_params(), str(PARAMS_FILE))
+    except ParamsError as exc:
+        sys.exit(f"check_params: {exc}")
+    print(f"check_params: {PARAMS_FILE} is valid")
+
+
+if __name__ == "__main__":
+    main()

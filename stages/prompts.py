@@ -18,6 +18,11 @@ def main() -> None:
     report = generate_task(args.task, load_params(), DB_PATH, OUT_DIR, METRICS_DIR)
     print(f"prompts@{args.task}: {report['records']} candidates {report['kept_per_stratum']}; "
           f"rejected {sum(report['rejected'].values())}")
+    if "gold" in report:  # the review tasks: human curation (factory.prompts.curation)
+        gold = report["gold"]
+        print(f"prompts@{args.task}: gold reviews kept out {gold['excluded']} of {gold['entries']}; "
+              f"label overrides applied {report['overrides']['applied']} of {report['overrides']['entries']} "
+              f"({report['overrides']['in_records']} in the pool)")
 
 
 if __name__ == "__main__":

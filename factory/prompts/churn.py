@@ -12,7 +12,8 @@ rate the data shows in that band.
 Each band is balanced on its outcome: its prompts alternate churners and returning customers (the
 benchmark and the training split both draw from the head of the pool), capped at twice the smaller
 outcome, so that no constant answer is right on most prompts; where the data cannot balance a band
-the metric `unbalanced_strata` names it.
+the metric `unbalanced_strata` names it. `outcome` is `will_churn`, so the split keeps that balance
+in each band of the benchmark, train and val.
 
 The gold answer (`reference_probability`, `reference_will_churn` = p >= 0.5) comes from a logistic
 regression (numpy, Newton steps, deterministic) on features known at the cutoff and the band, fit on
@@ -29,7 +30,7 @@ import logging
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Hashable, Iterable
 
 import numpy as np
 
@@ -133,6 +134,12 @@ class ChurnGenerator(TaskGenerator):
     task = "churn"
     system = SYSTEM
     templates = (TEMPLATE,)
+
+    @classmethod
+    def outcome(cls, ground_truth: dict[str, Any]) -> tuple[Hashable, ...]:
+        """The real outcome: the split balances every band of the benchmark, train and val on it, so a
+        constant `will_churn` is right on about half of each band's prompts (as the data allows)."""
+        return (ground_truth["will_churn"],)
 
     def profiles(self) -> list[Profile]:
         horizon = int(self.ctx.params["prompts"]["churn"]["horizon_days"])

@@ -1,7 +1,8 @@
 """Extraction: a review with its order metadata -> the 10-field JSON of `ExtractionTruth`.
 
 Ground truth comes from `labeler.py` (rules by default, an LLM when `prompts.labeler.backend` is
-`openai`); the stratum is always the rule labeler's: `easy` for clear signals, `hard` for mixed ones.
+`openai`), with reviewed corrections over it and the gold reviews kept out (`curation.py`); the
+stratum is always the rule labeler's: `easy` for clear signals, `hard` for mixed ones.
 """
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from collections import Counter
 from itertools import zip_longest
 from typing import Hashable, Iterable
 
+from factory.prompts import overrides
 from factory.prompts.base import Candidate, TaskGenerator, spread
+from factory.prompts.curation import Curation
 from factory.prompts.labeler import HARD_SIGNAL_ORDER, OpenAILabeler, RuleLabeler, make_labeler
-from factory.prompts.reviews import (NO_COMMENT, NO_TITLE, TITLE_LABEL, Review, quoted_review, review_label,
-                                     review_pool)
+from factory.prompts.reviews import NO_COMMENT, NO_TITLE, TITLE_LABEL, Review, quoted_review
 from schemas.tasks import COMPLAINT_CATEGORIES
 
 SYSTEM = (
@@ -63,6 +65,7 @@ class ExtractionGenerator(TaskGenerator):
         super().__init__(ctx)
         self.labeler = make_labeler(ctx.params["prompts"]["labeler"])
         self.rules = RuleLabeler()
+        self.curation = Curation.from_params(ctx.params)
 
     @classmethod
     def outcome(cls, ground_truth: dict) -> tuple[Hashable, ...]:
@@ -81,8 +84,7 @@ class ExtractionGenerator(TaskGenerator):
         training set cover every kind of answer and no constant answer scores well."""
         easy: list[tuple[Candidate, str]] = []
         hard: list[tuple[Candidate, str]] = []
-        for review in review_pool(self.ctx, self.rng("reviews")):
-            label = review_label(review, self.rules)
+        for review, label in self.curation.labeled_reviews(self.ctx, self.rng("reviews"), self.rules):
             cand = Candidate(label.difficulty, render_review(review), label.truth, review.table, review.keys)
             signal = min(label.signals, key=HARD_SIGNAL_ORDER.index) if label.signals else ""
             (easy if label.difficulty == "easy" else hard).append((cand, signal))
@@ -96,6 +98,7 @@ class ExtractionGenerator(TaskGenerator):
     def finalize(self, kept: dict[str, list[Candidate]]) -> dict[str, list[Candidate]]:
         self.notes["labeler"] = self.labeler.name
         self.notes["kept_per_table"] = dict(sorted(Counter(c.table for cs in kept.values() for c in cs).items()))
+        self.notes.update(self.curation.metrics(kept))
         if not isinstance(self.labeler, OpenAILabeler):
             return kept
         flat = [c for stratum in kept.values() for c in stratum]
@@ -105,5 +108,7 @@ class ExtractionGenerator(TaskGenerator):
             {"prompt_sha256": self.labeler.cache_key(c.user)[:16], "reason": reason}
             for c, (_, reason) in zip(flat, results) if reason
         ][:20]
-        relabeled = iter(dataclasses.replace(c, truth=truth) for c, (truth, _) in zip(flat, results))
+        corrections = self.curation.corrections  # reviewed fields win over the LLM's too
+        relabeled = iter(dataclasses.replace(c, truth=corrections.apply(overrides.review_id(c.keys), truth))
+                         for c, (truth, _) in zip(flat, results))
         return {s: [next(relabeled) for _ in cands] for s, cands in kept.items()}

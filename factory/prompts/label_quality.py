@@ -20,7 +20,6 @@ from typing import Any, Sequence
 
 from pydantic import ValidationError
 
-from factory.prompts.extraction import render_review
 from factory.prompts.labeler import OpenAILabeler, ReviewFacts, RuleLabeler
 from factory.prompts.reviews import Review, _delivery_pt
 from factory.prompts.text import ORDER_STATUS_PT, fold
@@ -142,6 +141,8 @@ def gold_source_keys(path: str | Path = GOLD_PATH) -> set[str]:
 def predict(labeler: RuleLabeler | OpenAILabeler, gold: Sequence[GoldReview]) -> list[ExtractionTruth]:
     """The labeler's answer for each gold review, from the same inputs the extraction generator uses
     (rules: the review facts; openai: the rendered extraction prompt, the rules as fallback)."""
+    from factory.prompts.extraction import render_review  # here: extraction imports this module (gold set kept out)
+
     rules = [RuleLabeler().label(g.review.facts).truth for g in gold]
     if isinstance(labeler, OpenAILabeler):
         return [truth for truth, _ in labeler.label_many([render_review(g.review) for g in gold], rules)]

@@ -1,13 +1,16 @@
 """Reviewed label corrections: `data/labels/overrides.jsonl` takes precedence over the labeler.
 
-One JSON object a line, keyed by review id (the Olist `review_id`; for B2W the 16-hex row key of
-`factory.prompts.reviews`, as in `stages.label_audit` output and the gold set):
+The file is named by params `prompts.labeler.overrides`. One JSON object a line, keyed by review id
+(the Olist `review_id`; for B2W the 16-hex row key of `factory.prompts.reviews`, as in
+`stages.label_audit` output and the gold set):
 
     {"review_id": "...", "label": {"complaint_category": "produto_nao_recebido"}, "reason": "...", "reviewer": "..."}
 
 `label` holds some or all of the 10 `ExtractionTruth` fields; the fields it names replace the
-labeler's, the others stay (a correction to `nenhuma` also empties `main_complaint` unless it gives one). A file that does not parse, names an unknown field, holds a wrong
-value or repeats a review id is rejected as a whole, with file, line and field in the error.
+labeler's, the others stay (a correction to `nenhuma` also empties `main_complaint` unless it gives
+one). A file that does not parse, names an unknown field, holds a wrong value or repeats a review id
+is rejected as a whole, with file, line and field in the error. Corrections of gold-set reviews never
+reach the prompt sets: those reviews are kept out of them (`curation.py`).
 """
 from __future__ import annotations
 
@@ -19,10 +22,10 @@ from typing import Any, Iterable, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from factory.params import ParamsError
 from factory.prompts.labeler import Label
 from schemas.tasks import ExtractionTruth
 
-DEFAULT_PATH = Path("data/labels/overrides.jsonl")
 LINE_KEYS = ("review_id", "label", "reason", "reviewer")
 FIELDS = tuple(ExtractionTruth.model_fields)
 # A valid label that only serves to check a partial override field by field.
@@ -141,7 +144,7 @@ def parse_line(path: Path, line: int, text: str) -> Override:
     return Override(row["review_id"].strip(), label, row["reason"].strip(), row["reviewer"].strip(), line)
 
 
-def load(path: str | Path = DEFAULT_PATH, missing_ok: bool = True) -> Overrides:
+def load(path: str | Path, missing_ok: bool = True) -> Overrides:
     """Read and validate an overrides file; a missing file is an empty set when `missing_ok`."""
     path = Path(path)
     overrides = Overrides(path)
@@ -161,6 +164,9 @@ def load(path: str | Path = DEFAULT_PATH, missing_ok: bool = True) -> Overrides:
 
 
 def from_params(params: dict[str, Any]) -> Overrides:
-    """The overrides file named by params `prompts.labeler.overrides` (default data/labels/overrides.jsonl)."""
-    cfg = params.get("prompts", {}).get("labeler", {}) or {}
-    return load(cfg.get("overrides") or DEFAULT_PATH)
+    """The overrides file named by params `prompts.labeler.overrides` (params.yaml holds the path)."""
+    path = (params.get("prompts", {}).get("labeler", {}) or {}).get("overrides")
+    if not path:
+        raise ParamsError("params.yaml prompts.labeler.overrides: missing (the reviewed label corrections "
+                          "file, e.g. data/labels/overrides.jsonl)")
+    return load(path)

@@ -31,9 +31,13 @@ TASK_DOCS = {
                   "(stars, lateness, status + PT-BR lexicon) or an LLM labeler",
     "sentiment": "review text -> polarity (positivo/neutro/negativo) and score in [-1, 1]",
     "sql": "PT-BR business question -> DuckDB SQL; gold SQL executed at build time, result stored",
-    "churn": "customer profile as of a cutoff date -> will the customer buy within the horizon; label observed after the cutoff",
-    "insights": "analytical question -> short PT-BR analysis; fact sheet of figures computed from commerce.db",
-    "push": "re-engagement push text under checkable constraints (length, category, no unauthorised discount)",
+    "churn": "customer profile as of a cutoff date -> will the customer buy within the horizon; the reward checks "
+             "the outcome observed after the cutoff, the reference answer is a calibrated model's probability "
+             "(fit on training customers only) and the label that follows from it",
+    "insights": "a question plus a fact table computed from commerce.db (asked entities and distractor rows) -> "
+                "a PT-BR analysis citing the table and a checkable closing line `Conclusão: <item>: <resposta>; ...`",
+    "push": "re-engagement notification under checkable constraints: length, category, a call to action, a reason "
+            "drawn from the customer's data, no discount beyond the allowed one, no invented facts",
     "reasoning": "PT-BR word problems with exact answers (procedural) plus any local HF datasets in mix.hf_datasets",
 }
 LICENSES = {
@@ -160,6 +164,9 @@ def dataset_card(manifest: dict[str, Any], metrics: dict[str, Any], params: dict
     n = params["prompts"].get("leakage_ngram", 8)
     removed = ", ".join(f"{t}: " + ", ".join(f"{r} {k}" for r, k in c.items()) for t, c in metrics["removed"].items()) or "none"
     shortfall = ", ".join(f"{t} ({v['available']} of {v['wanted']})" for t, v in metrics["shortfall"].items()) or "none"
+    sql, quotes = metrics["sql_templates"], metrics["review_text_overlap"]
+    heldout = "; ".join(f"{s}: {', '.join(ts)}" for s, ts in sql["heldout"].items())
+    label_quality = _label_quality_text(params)
     return f"""---
 {header}---
 
@@ -209,6 +216,17 @@ benchmark prompt feeds train or validation. Leakage between benchmark and train+
 n-grams exclude the templates' own words and stock phrases found in at least {params['prompts'].get('stock_phrase_df', 0.01):.0%} of a task's pool): exact {leak['exact']}, {n}-gram {leak.get(f"ngram_{n}", 0)}, shared source keys {leak['source_keys']}.
 Removed from the pools: {removed}.
 
+SQL questions: the benchmark's {sql['benchmark_sql_prompts']} SQL prompts come only from templates no train
+or validation record uses ({sql['heldout_count']} held-out templates: {heldout}); benchmark SQL prompts
+from seen templates: {sql['benchmark_sql_from_seen_templates']}. Review texts: no benchmark review's title or
+comment ({quotes['min_words']}+ words, normalized) appears verbatim in a train or validation prompt
+({quotes['benchmark_reviews_seen_verbatim']} of {quotes['benchmark_reviews']} seen; {quotes['train_val_removed']}
+train/validation prompts removed for quoting one).
+
+## Label quality
+
+{label_quality}
+
 ## Strata
 
 - extraction `easy`/`hard`: hard = mixed or ambiguous signals (3 stars, irony, a good review of a late order,
@@ -233,6 +251,23 @@ Dataset files (this folder):
 
 {_hash_table(manifest, hf=True)}
 """
+
+
+LABEL_QUALITY = Path("reports/metrics/label_quality.json")  # written by the label_quality stage
+
+
+def _label_quality_text(params: dict[str, Any]) -> str:
+    """The extraction labeler's agreement with the reviewed gold set (docs/labeling.md), when measured."""
+    if not LABEL_QUALITY.is_file():
+        return "Not measured in this build (run the `label_quality` stage)."
+    q = json.loads(LABEL_QUALITY.read_text(encoding="utf-8"))
+    r = q["report"]
+    return (f"Extraction labels come from the `{q['labeler']}` labeler (`prompts.labeler`), measured against "
+            f"{r['n']} held-back reviews of the hand-labelled gold set of real Olist and B2W reviews "
+            f"(`data/labels/gold.jsonl`, guide in `docs/labeling.md`; those reviews never enter these splits): "
+            f"all six discrete fields right on {r['six_field']:.1%} of reviews, {r['six_field_complaints']:.1%} of "
+            f"the {r['n_complaints']} with a complaint; sentiment {r['sentiment']:.1%}, complaint category "
+            f"{r['complaint_category']:.1%}. Reviewed corrections in `data/labels/overrides.jsonl` take precedence.")
 
 
 def folder_page(manifest: dict[str, Any]) -> str:

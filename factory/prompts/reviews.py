@@ -11,6 +11,7 @@ from typing import Iterator
 from factory.io import sha256_bytes
 from factory.prompts.base import GenerationContext
 from factory.prompts.labeler import Label, ReviewFacts, RuleLabeler
+from factory.prompts.overrides import Overrides
 from factory.prompts.text import ORDER_STATUS_PT, category_pt
 
 OLIST_SQL = """
@@ -87,9 +88,11 @@ TITLE_LABEL = "Título: "
 NO_TITLE, NO_COMMENT = "(sem título)", "(sem comentário)"
 
 
-def review_label(review: Review, rules: RuleLabeler) -> Label:
-    """The one place where a review's label is decided (extraction truth, sentiment, stratum)."""
-    return rules.label(review.facts)
+def review_label(review: Review, rules: RuleLabeler, corrections: Overrides | None = None) -> Label:
+    """The one place where a review's label is decided (extraction truth, sentiment, stratum);
+    reviewed corrections (`prompts.labeler.overrides`) take precedence over the labeler's truth."""
+    label = rules.label(review.facts)
+    return label if corrections is None else corrections.corrected(label, review.keys)
 
 
 def quoted_review(user: str, comment_label: str) -> tuple[str, ...]:

@@ -1,7 +1,8 @@
 """Sentiment: review text alone -> polarity and score, balanced over positive/neutral/negative.
 
-The label is the rule labeler's (the customer's own stars, refined by the lexicon); the prompt shows
-only the title and comment, so the stars are not given away.
+The label is the rule labeler's (the customer's own stars, refined by the lexicon), with reviewed
+corrections over it and the gold reviews kept out (`curation.py`); the prompt shows only the title
+and comment, so the stars are not given away.
 """
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from collections import Counter
 from typing import Iterable
 
 from factory.prompts.base import Candidate, TaskGenerator, spread
+from factory.prompts.curation import Curation
 from factory.prompts.labeler import RuleLabeler
-from factory.prompts.reviews import NO_COMMENT, NO_TITLE, TITLE_LABEL, quoted_review, review_label, review_pool
+from factory.prompts.reviews import NO_COMMENT, NO_TITLE, TITLE_LABEL, quoted_review
 from schemas.tasks import SentimentTruth
 
 SYSTEM = (
@@ -28,6 +30,10 @@ class SentimentGenerator(TaskGenerator):
     system = SYSTEM
     templates = (TEMPLATE,)
 
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.curation = Curation.from_params(ctx.params)
+
     @classmethod
     def quoted_texts(cls, user: str) -> tuple[str, ...]:
         return quoted_review(user, COMMENT_LABEL)
@@ -35,10 +41,8 @@ class SentimentGenerator(TaskGenerator):
     def candidates(self) -> Iterable[Candidate]:
         """Reviews spread over the complaint category the labeler finds (then source), so each polarity
         stratum covers every kind of complaint or praise rather than the most common one."""
-        rules = RuleLabeler()
         labeled = []
-        for review in review_pool(self.ctx, self.rng("reviews")):
-            label = review_label(review, rules)
+        for review, label in self.curation.labeled_reviews(self.ctx, self.rng("reviews"), RuleLabeler()):
             truth = SentimentTruth(sentiment=label.truth.sentiment, sentiment_score=label.truth.sentiment_score)
             user = TEMPLATE.format(product=review.product, title=review.title or NO_TITLE,
                                    comment=review.comment or NO_COMMENT)
@@ -48,4 +52,5 @@ class SentimentGenerator(TaskGenerator):
 
     def finalize(self, kept: dict[str, list[Candidate]]) -> dict[str, list[Candidate]]:
         self.notes["kept_per_table"] = dict(sorted(Counter(c.table for cs in kept.values() for c in cs).items()))
+        self.notes.update(self.curation.metrics(kept))
         return kept

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from factory.config import load_params
+from factory.params import ParamsError
 from factory.prompts import overrides
 from factory.prompts.labeler import ReviewFacts, RuleLabeler
 from factory.prompts.overrides import OverrideError
@@ -101,17 +103,17 @@ def test_missing_file_is_an_empty_set_unless_required(tmp_path):
 def test_params_name_the_file(tmp_path):
     path = _write(tmp_path, _line())
     assert len(overrides.from_params({"prompts": {"labeler": {"overrides": str(path)}}})) == 1
-    assert overrides.from_params({"prompts": {"labeler": {}}}).path == overrides.DEFAULT_PATH
+    with pytest.raises(ParamsError, match="prompts.labeler.overrides: missing"):
+        overrides.from_params({"prompts": {"labeler": {}}})
 
 
 def test_the_committed_corrections_are_valid_and_reviewed():
-    corrections = overrides.load(REPO / overrides.DEFAULT_PATH, missing_ok=False)
+    path = load_params(REPO / "params.yaml")["prompts"]["labeler"]["overrides"]
+    corrections = overrides.load(REPO / path, missing_ok=False)
     assert len(corrections) >= 1
     assert all(o.reason and o.reviewer for o in corrections.by_id.values())
 
 
-@pytest.mark.xfail(strict=True, reason="INTEGRATION: the prompt generators do not call factory.prompts.overrides yet "
-                                       "(hook in reviews.review_label / extraction / sentiment; see helper E2 report)")
 def test_corrections_take_precedence_in_the_prompt_sets(synthetic_db, tmp_path):
     from factory.io import read_jsonl
     from factory.prompts.build import generate_task
@@ -131,3 +133,24 @@ def test_corrections_take_precedence_in_the_prompt_sets(synthetic_db, tmp_path):
     assert (after["ground_truth"]["churn_risk"], after["ground_truth"]["main_complaint"]) == (0.42, "revisado")
     metrics = json.loads((tmp_path / "after" / "extraction.json").read_text(encoding="utf-8"))
     assert metrics["overrides"]["applied"] >= 1 and metrics["overrides"]["in_records"] >= 1
+
+
+def test_corrections_reach_the_sentiment_prompts_too(synthetic_db, tmp_path):
+    from factory.io import read_jsonl
+    from factory.prompts.build import generate_task
+
+    from .conftest import small_params
+
+    params = small_params()
+    generate_task("sentiment", params, synthetic_db, tmp_path / "before", tmp_path / "before")
+    record = read_jsonl(tmp_path / "before" / "by_task" / "sentiment.jsonl")[0]
+    score = record["ground_truth"]["sentiment_score"]
+    revised = round(score - 0.05 if score > 0 else score + 0.05, 2)  # same polarity, so the same stratum
+    path = _write(tmp_path, _line(overrides.review_id(record["source"]["keys"]), {"sentiment_score": revised}))
+    params["prompts"]["labeler"]["overrides"] = str(path)
+    generate_task("sentiment", params, synthetic_db, tmp_path / "after", tmp_path / "after")
+    after = {r["id"]: r for r in read_jsonl(tmp_path / "after" / "by_task" / "sentiment.jsonl")}[record["id"]]
+    assert after["source"]["keys"] == record["source"]["keys"]
+    assert after["ground_truth"] == {"sentiment": record["ground_truth"]["sentiment"], "sentiment_score": revised}
+    metrics = json.loads((tmp_path / "after" / "sentiment.json").read_text(encoding="utf-8"))
+    assert metrics["overrides"] == {"file": path.as_posix(), "entries": 1, "applied": 1, "in_records": 1}

@@ -8,8 +8,10 @@ import rewards
 from factory.io import read_jsonl
 from factory.prompts.base import BENCHMARK_STRATA, GenerationContext
 from factory.prompts.churn import BENCHMARK_RESERVE, ChurnGenerator, balanced_outcomes
+from factory.prompts.split import SplitConfig, Splitter
 from rewards.consistency import check_references
 from rewards.render import gold_answer, oracle_answer
+from schemas.tasks import TASKS
 
 
 def pool(built, name="by_task/churn.jsonl"):
@@ -76,3 +78,29 @@ def test_generation_is_deterministic(prompt_sets):
     finally:
         ctx.close()
     assert first == second == pool(prompt_sets)
+
+
+def _bands(records):
+    counts = {}
+    for r in records:
+        if r["task"] == "churn":
+            counts.setdefault(r["difficulty"], Counter())[r["ground_truth"]["will_churn"]] += 1
+    return counts
+
+
+def test_the_split_balances_every_band_on_the_real_outcome(prompt_sets):
+    assert ChurnGenerator.outcome({"will_churn": True, "churn_probability": 0.9}) == (True,)
+    for name in ("benchmark.jsonl", "train.jsonl", "val.jsonl"):
+        for band, c in _bands(read_jsonl(prompt_sets.root / name)).items():
+            assert abs(c[True] - c[False]) <= 1, (name, band, c)
+
+
+def test_the_split_balances_a_pool_whose_head_is_one_outcome(prompt_sets):
+    """Churners first in every band: the benchmark still takes both outcomes, as evenly as the band allows."""
+    pools = {task: read_jsonl(prompt_sets.root / "by_task" / f"{task}.jsonl") for task in TASKS}
+    pools["churn"].sort(key=lambda r: not r["ground_truth"]["will_churn"])
+    result = Splitter(pools, SplitConfig.from_params(prompt_sets.params)).run()
+    for band, c in _bands(result.benchmark).items():
+        assert sorted(c.values()) == [2, 3], (band, c)
+    for band, c in _bands(result.train).items():
+        assert abs(c[True] - c[False]) <= 1, (band, c)

@@ -238,8 +238,8 @@ def test_extraction_stage_with_the_openai_backend(server, synthetic_db, tmp_path
 
     params = small_params()
     params["prompts"]["counts"]["extraction"] = 2
-    params["prompts"]["labeler"] = {"backend": "openai", "base_url": server, "model": "tiny", "concurrency": 4,
-                                    "max_retries": 1, "max_tokens": 8, "cache_dir": str(tmp_path / "cache")}
+    params["prompts"]["labeler"].update(backend="openai", base_url=server, model="tiny", concurrency=4,
+                                        max_retries=1, max_tokens=8, cache_dir=str(tmp_path / "cache"))
     report = generate_task("extraction", params, synthetic_db, tmp_path, tmp_path / "metrics")
     n = report["records"]
     assert report["labeler"] == "openai" and n == sum(report["kept_per_stratum"].values())

@@ -9,6 +9,7 @@ from factory import db
 from factory.config import load_params
 from factory.io import read_jsonl
 from factory.prompts.base import BENCHMARK_STRATA
+from factory.prompts.label_quality import gold_source_keys
 from factory.prompts.validate import check_prompt_sets
 from factory.sources import ingest
 
@@ -38,7 +39,7 @@ def test_real_sample_builds_the_full_default_sets(real_sets):
         assert got == n or task in m["shortfall"], task
     tables = {r["source"]["table"] for r in read_jsonl(real_sets.root / "train.jsonl")}
     assert {"orders_enriched", "b2w_reviews", "commerce.db", "customer_features", "procedural"} <= tables
-    card = (real_sets.root / "README.md").read_text()
+    card = (real_sets.root / "hf" / "README.md").read_text()
     assert "Olist" in card and "B2W" in card and "CC BY-NC-SA 4.0" in card
 
 
@@ -46,3 +47,17 @@ def test_real_sample_passes_validation(real_sets):
     report, extra = check_prompt_sets(real_sets.root, real_sets.db, real_sets.params)
     assert report.success, report.failures
     assert extra["record_errors"] == 0 and extra["sql_gold_checked"] > 100
+
+
+def test_real_sample_keeps_the_gold_reviews_out(real_sets):
+    """The gold set was drawn from these samples: its reviews are excluded from the review pools, so
+    no benchmark, train or val prompt is a gold review."""
+    gold = gold_source_keys(REPO / real_sets.params["prompts"]["labeler"]["gold"])
+    for task in ("extraction", "sentiment"):
+        report = real_sets.reports[task]["gold"]
+        assert report["entries"] == len(gold) and report["in_records"] == 0
+        assert report["excluded"] >= 300, report
+        assert set(report["excluded_per_table"]) == {"orders_enriched", "b2w_reviews"}
+    for name in ("benchmark.jsonl", "train.jsonl", "val.jsonl"):
+        keys = {k for r in read_jsonl(real_sets.root / name) for k in r["source"]["keys"]}
+        assert not keys & gold, name

@@ -36,7 +36,7 @@ def main() -> None:
         tmp = Path(tmp)
         sft = train_sft(train, val[:8], base_dir="data/models/base", out_dir=tmp / "sft", work_dir=tmp / "sft-work",
                         params={**params["sft"], "max_steps": args.steps, "save_steps": 10**6},
-                        backend=params["train"]["backend"])
+                        backend=params["sft"]["backend"])
         grpo_params = {**params["train"], "max_steps": args.steps, "save_steps": 10**6, "eval_steps": 10**6}
         funcs = task_rewards(sorted({r["task"] for r in train}), "data/commerce.db", params["rewards"])
         run = train_grpo(train, per_task_sample(val, params["train"]["eval_prompts_per_task"]),

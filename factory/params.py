@@ -135,6 +135,7 @@ class TrainParams(_Section):
 
 
 class SftParams(_Section):
+    backend: Literal["auto", "trl", "unsloth"] = Field(description="trainer backend (unsloth needs CUDA)")
     max_steps: int = Field(gt=0, description="SFT optimizer steps")
     learning_rate: float = Field(gt=0, description="peak learning rate")
     lr_scheduler_type: str = Field(description="transformers scheduler name")

@@ -29,7 +29,7 @@ STAGE_METRICS: dict[str, tuple[str, ...]] = {
     "ingest": ("source", "rows.orders", "rows.order_reviews", "rows.b2w_reviews", "rejected.total", "repaired.total"),
     "build_db": ("rows.orders_enriched", "rows.customer_features", "late_delivery_rate", "canonical_sha256_all"),
     "validate_db": ("success", "expectations_evaluated", "expectations_failed"),
-    "prompts": ("records", "churn_rate"),
+    "prompts": ("records", "churn_rate", "unbalanced_strata", "overrides.applied", "gold.excluded"),
     "split": ("benchmark.total", "train.total", "val.total", "leakage", "near_duplicates_removed",
               "general_share_train", "files_sha256", "source_sha256"),
     "validate_prompts": ("success", "expectations_failed", "record_errors", "sql_gold_checked"),
@@ -66,6 +66,25 @@ def write_stage_metrics(full: dict[str, Any], name: str, root: str | Path = ".")
     `name` is the metrics file's name (`split`, `prompts/churn`); its first part picks the keep list.
     """
     return write_metrics(select(full, keep_list(name)), full, name, root)
+
+
+def details_path(metrics_path: str | Path) -> Path:
+    """Where the full summary of a metrics file goes: the same relative path under a `details` folder
+    in place of the last `metrics` folder (reports/metrics/prompts/sql.json -> reports/details/prompts/sql.json)."""
+    path = Path(metrics_path)
+    parts = list(path.parts)
+    if "metrics" not in parts:
+        return path.with_name(path.stem + ".details.json")
+    i = len(parts) - 1 - parts[::-1].index("metrics")
+    return Path(*parts[:i], "details", *parts[i + 1:])
+
+
+def write_stage_metrics_at(full: dict[str, Any], name: str, metrics_path: str | Path) -> Path:
+    """`write_stage_metrics` for a stage whose metrics path is an argument (library entry points)."""
+    write_json(metrics_path, select(full, keep_list(name)))
+    target = details_path(metrics_path)
+    write_json(target, full)
+    return target
 
 
 def keep_list(name: str) -> tuple[str, ...]:

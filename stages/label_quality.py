@@ -15,9 +15,10 @@ REPORT_DIR = "reports/labels"
 METRICS = "reports/metrics/label_quality.json"
 
 
-def run(params: dict, gold_path=lq.GOLD_PATH, report_dir=REPORT_DIR, metrics_path=METRICS) -> dict:
-    """Score the labeler; every output is written whole or not at all. Returns the summary."""
-    gold = lq.load_gold(gold_path)
+def run(params: dict, gold_path=None, report_dir=REPORT_DIR, metrics_path=METRICS) -> dict:
+    """Score the labeler on the gold set (`prompts.labeler.gold` unless `gold_path` is given); every
+    output is written whole or not at all. Returns the summary."""
+    gold = lq.load_gold(gold_path or params["prompts"]["labeler"]["gold"])
     labeler = make_labeler(params["prompts"]["labeler"])
     predicted = lq.predict(labeler, gold)
     summary = lq.score(gold, predicted)

@@ -31,7 +31,7 @@ def main() -> None:
     train = stratified_subset(read_records(PROMPTS / "train.jsonl"), sft["train_per_stratum"])
     val = read_records(PROMPTS / "val.jsonl")
     run = train_sft(train, val, base_dir=BASE, out_dir=OUT, params=sft, work_dir=WORK,
-                    backend=params["train"]["backend"], tracking_params=params["tracking"])
+                    backend=sft["backend"], tracking_params=params["tracking"])
     if not PartialState().is_main_process:  # under `accelerate launch`, one process writes the reports
         return
     rows = log_rows(run.log_history)

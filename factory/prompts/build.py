@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any
 
 from factory.db import table_hashes
-from factory.io import write_json, write_jsonl
+from factory.io import write_jsonl
 from factory.prompts import GENERATORS
 from factory.prompts.base import GenerationContext
 from factory.prompts.publish import publish
 from factory.prompts.split import SplitConfig, Splitter, SplitError, leakage
+from factory.reporting import write_stage_metrics_at
 from schemas.records import read_records
 from schemas.tasks import TASKS
 
@@ -30,7 +31,7 @@ def generate_task(task: str, params: dict[str, Any], db_path: str | Path, out_di
         ctx.close()
     write_jsonl(Path(out_dir) / "by_task" / f"{task}.jsonl", records)
     summary = report.as_dict()
-    write_json(Path(metrics_dir) / f"{task}.json", summary)
+    write_stage_metrics_at(summary, f"prompts/{task}", Path(metrics_dir) / f"{task}.json")
     return summary
 
 
@@ -57,5 +58,5 @@ def split_pools(params: dict[str, Any], prompts_dir: str | Path, db_path: str | 
                                if name in ("train.jsonl", "val.jsonl", "benchmark.jsonl")}
     metrics["params_sha256"] = manifest["params_sha256"]
     metrics["source_sha256"] = manifest["source"]["commerce_db_sha256"]
-    write_json(metrics_path, metrics)
+    write_stage_metrics_at(metrics, "split", metrics_path)
     return metrics

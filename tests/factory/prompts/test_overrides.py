@@ -131,7 +131,11 @@ def test_corrections_take_precedence_in_the_prompt_sets(synthetic_db, tmp_path):
     after = {r["id"]: r for r in read_jsonl(tmp_path / "after" / "by_task" / "extraction.jsonl")}[record["id"]]
     assert after["source"]["keys"] == record["source"]["keys"]
     assert (after["ground_truth"]["churn_risk"], after["ground_truth"]["main_complaint"]) == (0.42, "revisado")
-    metrics = json.loads((tmp_path / "after" / "extraction.json").read_text(encoding="utf-8"))
+    from factory.reporting import details_path
+
+    headline = json.loads((tmp_path / "after" / "extraction.json").read_text(encoding="utf-8"))
+    metrics = json.loads(details_path(tmp_path / "after" / "extraction.json").read_text(encoding="utf-8"))
+    assert headline["overrides"] == {"applied": metrics["overrides"]["applied"]}
     assert metrics["overrides"]["applied"] >= 1 and metrics["overrides"]["in_records"] >= 1
 
 
@@ -152,5 +156,7 @@ def test_corrections_reach_the_sentiment_prompts_too(synthetic_db, tmp_path):
     after = {r["id"]: r for r in read_jsonl(tmp_path / "after" / "by_task" / "sentiment.jsonl")}[record["id"]]
     assert after["source"]["keys"] == record["source"]["keys"]
     assert after["ground_truth"] == {"sentiment": record["ground_truth"]["sentiment"], "sentiment_score": revised}
-    metrics = json.loads((tmp_path / "after" / "sentiment.json").read_text(encoding="utf-8"))
+    from factory.reporting import details_path
+
+    metrics = json.loads(details_path(tmp_path / "after" / "sentiment.json").read_text(encoding="utf-8"))
     assert metrics["overrides"] == {"file": path.as_posix(), "entries": 1, "applied": 1, "in_records": 1}

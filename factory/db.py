@@ -4,14 +4,18 @@ The raw tables are loaded as they are; two derived tables carry what prompts nee
 `orders_enriched` (one row per order) and `customer_features` (one row per customer_unique_id,
 RFM-style, as of the latest purchase in the data). A DuckDB file is not byte-stable across builds,
 so lineage uses `canonical_hash`: per table, a sha256 over the sorted md5s of its rows as text.
+The build runs with a memory limit (factory/duck.py), spilling into its temporary folder, and the
+hashes stream out of DuckDB, so memory does not grow with the data.
 """
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import duckdb
 
-from factory.io import atomic_path, sha256_bytes
+from factory import duck
+from factory.io import atomic_path, crash_point, sha256_bytes
 
 # Load order matters only for readability of `SHOW TABLES`; optional tables may be absent.
 RAW_TABLES = (
@@ -21,48 +25,62 @@ RAW_TABLES = (
 OPTIONAL_TABLES = ("geolocation",)
 DERIVED_TABLES = ("orders_enriched", "customer_features")
 
+# Built in steps (temporary tables, dropped at the end) rather than one statement: a single query
+# joining every table holds all their hash tables at once, which does not fit DuckDB's memory limit
+# from about 2,000,000 orders on; each step here has at most three and can spill.
 ORDERS_ENRICHED_SQL = """
-CREATE TABLE orders_enriched AS
-WITH items AS (
-    SELECT order_id, count(*)::INTEGER AS item_count, sum(price) AS items_value,
-           sum(freight_value) AS freight_value
-    FROM order_items GROUP BY order_id
-),
-main_item AS (  -- the most expensive item names the order's product, category and seller
-    SELECT order_id, product_id, seller_id FROM (
-        SELECT order_id, product_id, seller_id,
-               row_number() OVER (PARTITION BY order_id ORDER BY price DESC, order_item_id) AS rn
-        FROM order_items)
-    WHERE rn = 1
-),
-pay_by_type AS (
+CREATE TEMP TABLE enriched_items AS
+SELECT order_id, count(*)::INTEGER AS item_count, sum(price) AS items_value,
+       sum(freight_value) AS freight_value
+FROM order_items GROUP BY order_id;
+
+CREATE TEMP TABLE enriched_main_item AS  -- the most expensive item names the order's product, category and seller
+SELECT m.order_id, m.product_id, m.seller_id, pr.product_category_name, tr.product_category_name_english,
+       s.seller_state
+FROM (SELECT order_id, product_id, seller_id FROM (
+          SELECT order_id, product_id, seller_id,
+                 row_number() OVER (PARTITION BY order_id ORDER BY price DESC, order_item_id) AS rn
+          FROM order_items)
+      WHERE rn = 1) m
+LEFT JOIN products pr ON pr.product_id = m.product_id
+LEFT JOIN category_translation tr ON tr.product_category_name = pr.product_category_name
+LEFT JOIN sellers s ON s.seller_id = m.seller_id;
+
+CREATE TEMP TABLE enriched_pay AS
+WITH pay_by_type AS (
     SELECT order_id, payment_type, sum(payment_value) AS value
     FROM order_payments GROUP BY order_id, payment_type
-),
-pay AS (
-    SELECT p.order_id, p.payment_value, p.payment_installments, t.payment_type
-    FROM (SELECT order_id, sum(payment_value) AS payment_value,
-                 max(payment_installments)::INTEGER AS payment_installments
-          FROM order_payments GROUP BY order_id) p
-    JOIN (SELECT order_id, payment_type FROM (
-            SELECT order_id, payment_type,
-                   row_number() OVER (PARTITION BY order_id ORDER BY value DESC, payment_type) AS rn
-            FROM pay_by_type) WHERE rn = 1) t USING (order_id)
-),
-review AS (  -- the latest answered review of the order
-    SELECT * FROM (
-        SELECT *, row_number() OVER (
-            PARTITION BY order_id
-            ORDER BY review_answer_timestamp DESC NULLS LAST, review_creation_date DESC, review_id) AS rn
-        FROM order_reviews)
-    WHERE rn = 1
 )
+SELECT p.order_id, p.payment_value, p.payment_installments, t.payment_type
+FROM (SELECT order_id, sum(payment_value) AS payment_value,
+             max(payment_installments)::INTEGER AS payment_installments
+      FROM order_payments GROUP BY order_id) p
+JOIN (SELECT order_id, payment_type FROM (
+        SELECT order_id, payment_type,
+               row_number() OVER (PARTITION BY order_id ORDER BY value DESC, payment_type) AS rn
+        FROM pay_by_type) WHERE rn = 1) t USING (order_id);
+
+CREATE TEMP TABLE enriched_review AS  -- the latest answered review of the order
+SELECT * EXCLUDE (rn) FROM (
+    SELECT *, row_number() OVER (
+        PARTITION BY order_id
+        ORDER BY review_answer_timestamp DESC NULLS LAST, review_creation_date DESC, review_id) AS rn
+    FROM order_reviews)
+WHERE rn = 1;
+
+CREATE TEMP TABLE enriched_orders AS
+SELECT o.*, c.customer_unique_id, c.customer_state, c.customer_city, i.item_count, i.items_value, i.freight_value
+FROM orders o
+LEFT JOIN customers c USING (customer_id)
+LEFT JOIN enriched_items i USING (order_id);
+
+CREATE TABLE orders_enriched AS
 SELECT
     o.order_id,
     o.customer_id,
-    c.customer_unique_id,
-    c.customer_state,
-    regexp_replace(strip_accents(lower(trim(c.customer_city))), '\\s*/.*$', '') AS customer_city,
+    o.customer_unique_id,
+    o.customer_state,
+    regexp_replace(strip_accents(lower(trim(o.customer_city))), '\\s*/.*$', '') AS customer_city,
     o.order_status,
     o.order_purchase_timestamp AS purchase_ts,
     o.order_approved_at AS approved_ts,
@@ -70,18 +88,18 @@ SELECT
     o.order_delivered_customer_date AS delivered_customer_ts,
     o.order_estimated_delivery_date AS estimated_delivery_ts,
     strftime(o.order_purchase_timestamp, '%Y-%m') AS purchase_month,
-    coalesce(i.item_count, 0)::INTEGER AS item_count,
-    round(coalesce(i.items_value, 0), 2) AS items_value,
-    round(coalesce(i.freight_value, 0), 2) AS freight_value,
-    round(coalesce(i.items_value, 0) + coalesce(i.freight_value, 0), 2) AS total_value,
+    coalesce(o.item_count, 0)::INTEGER AS item_count,
+    round(coalesce(o.items_value, 0), 2) AS items_value,
+    round(coalesce(o.freight_value, 0), 2) AS freight_value,
+    round(coalesce(o.items_value, 0) + coalesce(o.freight_value, 0), 2) AS total_value,
     round(coalesce(pay.payment_value, 0), 2) AS payment_value,
     pay.payment_type,
     pay.payment_installments,
     m.product_id,
-    coalesce(pr.product_category_name, 'sem_categoria') AS category_pt,
-    coalesce(tr.product_category_name_english, pr.product_category_name, 'sem_categoria') AS category_en,
+    coalesce(m.product_category_name, 'sem_categoria') AS category_pt,
+    coalesce(m.product_category_name_english, m.product_category_name, 'sem_categoria') AS category_en,
     m.seller_id,
-    s.seller_state,
+    m.seller_state,
     date_diff('second', o.order_purchase_timestamp, o.order_delivered_customer_date) / 86400.0 AS delivery_days,
     date_diff('second', o.order_purchase_timestamp, o.order_estimated_delivery_date) / 86400.0 AS estimated_days,
     date_diff('second', o.order_estimated_delivery_date, o.order_delivered_customer_date) / 86400.0 AS delay_days,
@@ -93,16 +111,14 @@ SELECT
     r.review_comment_message AS review_comment,
     r.review_creation_date AS review_created_ts,
     coalesce(length(trim(r.review_comment_message)) > 0, false) AS has_comment
-FROM orders o
-LEFT JOIN customers c USING (customer_id)
-LEFT JOIN items i USING (order_id)
-LEFT JOIN main_item m USING (order_id)
-LEFT JOIN pay USING (order_id)
-LEFT JOIN products pr ON pr.product_id = m.product_id
-LEFT JOIN category_translation tr ON tr.product_category_name = pr.product_category_name
-LEFT JOIN sellers s ON s.seller_id = m.seller_id
-LEFT JOIN review r USING (order_id)
-ORDER BY o.order_id
+FROM enriched_orders o
+LEFT JOIN enriched_main_item m USING (order_id)
+LEFT JOIN enriched_pay pay USING (order_id)
+LEFT JOIN enriched_review r USING (order_id)
+ORDER BY o.order_id;
+
+DROP TABLE enriched_items; DROP TABLE enriched_main_item; DROP TABLE enriched_pay;
+DROP TABLE enriched_review; DROP TABLE enriched_orders;
 """
 
 CUSTOMER_FEATURES_SQL = """
@@ -157,16 +173,21 @@ def _load_raw(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> list[str]:
     return loaded
 
 
-def build(raw_dir: str | Path, db_path: str | Path, threads: int = 2) -> dict:
+def build(raw_dir: str | Path, db_path: str | Path) -> dict:
     """Create commerce.db atomically from `raw_dir`; return row counts and canonical hashes."""
     raw_dir = Path(raw_dir)
     with atomic_path(db_path) as tmp:
-        con = duckdb.connect(str(tmp), config={"threads": threads})
+        con = duck.connect(tmp, scratch_dir=tmp.parent / "duckdb_spill")
         try:
+            # DuckDB's default string compression (dictionary + FSST) costs most of the build on the
+            # 32-hex-digit ids while saving little on them: the file is bigger, the build ~2x faster.
+            con.execute("SET disabled_compression_methods = 'dict_fsst'")
             tables = _load_raw(con, raw_dir)
+            crash_point("build_db:loaded")
             con.execute(ORDERS_ENRICHED_SQL)
             con.execute(CUSTOMER_FEATURES_SQL)
             tables += list(DERIVED_TABLES)
+            crash_point("build_db:derived")
             summary = describe(con, tables)
             con.execute("CHECKPOINT")
         finally:
@@ -175,19 +196,24 @@ def build(raw_dir: str | Path, db_path: str | Path, threads: int = 2) -> dict:
 
 
 def canonical_hash(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """sha256 over the schema and the sorted md5s of the rows rendered as text: independent of file layout."""
-    rows = con.execute(
-        f"SELECT string_agg(h, '' ORDER BY h) FROM (SELECT md5(CAST(t AS VARCHAR)) AS h FROM {table} t)"
-    ).fetchone()[0] or ""
+    """sha256 over the schema and the sorted md5s of the rows rendered as text: independent of file
+    layout. The md5s stream out of DuckDB in order (no single string holds them all)."""
     columns = con.execute("SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY ordinal_position) "
-                          "FROM information_schema.columns WHERE table_name = ?", [table]).fetchone()[0]
-    return sha256_bytes((columns + "\n" + rows).encode())
+                          "FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()[0][0]
+    digest = hashlib.sha256((columns + "\n").encode())
+    reader = con.sql(f"SELECT md5(CAST(t AS VARCHAR)) AS h FROM {table} t ORDER BY h").to_arrow_reader(1 << 16)
+    try:
+        for batch in reader:
+            digest.update("".join(batch.column(0).to_pylist()).encode())
+    finally:
+        reader.close()
+    return digest.hexdigest()
 
 
 def describe(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict:
-    rows = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    rows = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}
     hashes = {t: canonical_hash(con, t) for t in tables}
-    late = con.execute("SELECT avg(is_late::INTEGER) FROM orders_enriched").fetchone()[0]
+    late = con.execute("SELECT avg(is_late::INTEGER) FROM orders_enriched").fetchall()[0][0]
     return {
         "rows": rows,
         "canonical_sha256": hashes,

@@ -10,11 +10,10 @@ import sys
 from pathlib import Path
 
 from factory.config import load_params
-from factory.io import write_json
-from factory.sources import SourceError, ingest
+from factory.reporting import write_stage_metrics
+from factory.sources import SourceError, diversity, ingest
 
 RAW_DIR = Path("data/raw")
-METRICS = Path("reports/metrics/ingest.json")
 
 
 def main() -> int:
@@ -24,7 +23,8 @@ def main() -> int:
     except SourceError as exc:
         print(f"ingest failed: {exc}", file=sys.stderr)
         return 1
-    write_json(METRICS, metrics)
+    metrics["text_diversity"] = diversity.report(RAW_DIR)  # this data's review texts next to the real sample's
+    write_stage_metrics(metrics, "ingest")
     rows = ", ".join(f"{name} {n}" for name, n in metrics["rows"].items())
     print(f"ingest ({metrics['source']}): {rows}; rejected {metrics['rejected']['total']}, "
           f"repaired {metrics['repaired']['total']}")

@@ -1,31 +1,23 @@
-"""Stage validate_db: GX suites on data/raw and data/commerce.db; any failed expectation stops repro."""
+"""Stage validate_db: SQL expectation suites on data/raw and data/commerce.db (inside DuckDB); any
+failed expectation stops repro. The readable report goes to reports/gx/commerce_db/index.html."""
 import sys
 
-import duckdb
-
-from factory.io import write_json
-from factory.validation import ValidationFailed, validate_tables
-from factory.validation.commerce import db_checks, load_raw, raw_checks
+from factory.reporting import write_stage_metrics
+from factory.validation import ValidationFailed
+from factory.validation.commerce import validate_commerce
 
 RAW_DIR = "data/raw"
 DB_PATH = "data/commerce.db"
 DOCS_DIR = "reports/gx/commerce_db"
-METRICS = "reports/metrics/validate_db.json"
 
 
 def main() -> int:
-    raw = load_raw(RAW_DIR)
-    con = duckdb.connect(DB_PATH, read_only=True)
-    try:
-        checks = raw_checks(raw) + db_checks(con, {name: len(frame) for name, frame in raw.items()})
-    finally:
-        con.close()
-    report = validate_tables("commerce_db", checks, docs_dir=DOCS_DIR)
-    write_json(METRICS, report.to_metrics())
+    report = validate_commerce(RAW_DIR, DB_PATH, docs_dir=DOCS_DIR)
+    write_stage_metrics(report.to_metrics(), "validate_db")
     if not report.success:
         print(ValidationFailed(report), file=sys.stderr)
         return 1
-    print(f"validate_db: {report.to_metrics()['expectations_evaluated']} expectations passed; data docs in {DOCS_DIR}")
+    print(f"validate_db: {report.to_metrics()['expectations_evaluated']} expectations passed; report in {DOCS_DIR}")
     return 0
 
 

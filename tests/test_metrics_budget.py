@@ -64,8 +64,6 @@ def test_the_keep_lists_fit_the_budget_on_the_pipeline_summaries():
     assert sum(kept.values()) + score <= MAX_LEAVES, kept
 
 
-@pytest.mark.xfail(strict=True, reason="the stage writers other than score still write their full summaries; "
-                   "remove this mark once each calls factory.reporting.write_stage_metrics and dvc repro reran")
 def test_the_pipeline_metrics_hold_at_most_the_budget():
     counts = count_leaves(REPO / "reports" / "metrics")
     if not counts:

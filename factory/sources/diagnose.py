@@ -1,7 +1,7 @@
 """Find the first structural fault of a CSV file and say where it is (the reader's error path).
 
-The fast reader (pyarrow) reports faults without a usable position, and accepts an unterminated
-quoted field at the end of a file silently. When it fails, or a cheap check after it does, this
+The fast reader (DuckDB's CSV reader) reports faults without the column, and skips blank lines
+silently. When it fails, or a cheap check after it does (quote parity, records vs lines), this
 pure-Python scanner walks the file record by record and raises a `SourceError` naming the
 physical line where the bad record starts and the column: invalid UTF-8, an unterminated quoted
 field, a stray quote, or a wrong number of fields.

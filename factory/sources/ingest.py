@@ -1,7 +1,9 @@
 """Ingest: the chosen source (synthetic or the real Olist/B2W files) -> typed Parquet in data/raw/.
 
 Everything is written into a temporary folder beside the target and renamed over it only when
-all of it succeeded, so a failed run leaves a previous good data/raw untouched.
+all of it succeeded, so a failed or killed run leaves a previous good data/raw untouched (and the
+next run removes what a killed one left). Each file streams through one DuckDB session (bounded
+memory, spilling into the temporary folder) into its Parquet file.
 """
 from __future__ import annotations
 
@@ -12,15 +14,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
+import duckdb
 from tqdm import tqdm
 
-from factory.io import atomic_path
+from factory import duck
+from factory.io import atomic_path, crash_point
 from factory.sources.columns import arrow_schema
 from factory.sources.errors import SourceError
-from factory.sources.reader import read_b2w, read_olist_table
+from factory.sources.parquet import ParquetSink
+from factory.sources.reader import B2wResult, stream_b2w, stream_olist_table
 from factory.sources.synthetic import write_csvs
 from schemas.raw import OLIST_MODELS, OPTIONAL_OLIST_MODELS, B2wReview, Rejection
 
@@ -30,26 +32,30 @@ SYNTHETIC_DIR = "synthetic_csv"
 REJECTIONS_FILE = "rejections.csv"
 
 
-def ingest_olist_dir(olist_dir: Path, out_dir: Path) -> tuple[dict[str, int], dict[str, str]]:
+def ingest_olist_dir(con: duckdb.DuckDBPyConnection, olist_dir: Path, out_dir: Path) -> tuple[dict[str, int], dict[str, str]]:
     """Read every Olist table in `olist_dir` (geolocation only if present) and write it to
-    `out_dir` as Parquet, one at a time to keep memory low; return row counts and file hashes."""
+    `out_dir` as Parquet, one file at a time; return row counts and file hashes."""
     models = [*OLIST_MODELS, *(m for m in OPTIONAL_OLIST_MODELS if (olist_dir / m.source_file).exists())]
     rows, inputs = {}, {}
     for model in tqdm(models, desc="ingest", unit="file", disable=None):
-        table, inputs[model.source_file] = read_olist_table(olist_dir / model.source_file, model)
-        write_parquet(table, out_dir / f"{model.table}.parquet")
-        rows[model.table] = table.num_rows
+        sink = ParquetSink(out_dir / f"{model.table}.parquet", arrow_schema(model))
+        rows[model.table], inputs[model.source_file] = stream_olist_table(con, olist_dir / model.source_file, model, sink)
+        sink.close()
+        crash_point(f"ingest:{model.table}")
     return rows, inputs
 
 
-def write_parquet(table: pa.Table, path: Path) -> None:
-    """Byte-stable Parquet: fixed writer options, Arrow schema only (no pandas metadata).
-    Dictionary encoding only where it pays: columns with few distinct values (not ids, texts)."""
-    head = table.slice(0, 10_000)
-    repetitive = [f.name for f, column in zip(head.schema, head.columns)
-                  if len(pc.unique(column)) * 2 < max(head.num_rows, 1)]
-    pq.write_table(table, path, compression="zstd", compression_level=1, use_dictionary=repetitive,
-                   write_statistics=True, data_page_size=1 << 20, row_group_size=1 << 20)
+def ingest_b2w(con: duckdb.DuckDBPyConnection, b2w_path: Path | None, out_dir: Path) -> B2wResult | None:
+    """The B2W file (or none: an empty table) -> b2w_reviews.parquet."""
+    sink = ParquetSink(out_dir / f"{B2wReview.table}.parquet", arrow_schema(B2wReview))
+    result = None
+    if b2w_path is None:
+        log.info("data.b2w_path is not set: b2w_reviews.parquet is written with 0 rows")
+    else:
+        result = stream_b2w(con, b2w_path, sink)
+    sink.close()
+    crash_point(f"ingest:{B2wReview.table}")
+    return result
 
 
 def rejections_csv(rejections: list[Rejection]) -> str:
@@ -89,18 +95,15 @@ def ingest(params_data: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
         olist_dir, b2w_path = _sources(params_data, tmp)
-        rows, inputs = ingest_olist_dir(olist_dir, tmp)
-        rejections: list[Rejection] = []
-        repaired: list[int] = []
-        if b2w_path is None:
-            log.info("data.b2w_path is not set: b2w_reviews.parquet is written with 0 rows")
-            b2w_table = arrow_schema(B2wReview).empty_table()
-        else:
-            b2w = read_b2w(b2w_path)
-            b2w_table, inputs[b2w_path.name] = b2w.table, b2w.sha256
-            rejections, repaired = b2w.rejections, b2w.repaired_lines
-        write_parquet(b2w_table, tmp / f"{B2wReview.table}.parquet")
-        rows[B2wReview.table] = b2w_table.num_rows
+        crash_point("ingest:sources")
+        with duck.connect(scratch_dir=tmp.parent / "duckdb_spill") as con:
+            rows, inputs = ingest_olist_dir(con, olist_dir, tmp)
+            b2w = ingest_b2w(con, b2w_path, tmp)
+        rejections: list[Rejection] = b2w.rejections if b2w else []
+        repaired: list[int] = b2w.repaired_lines if b2w else []
+        rows[B2wReview.table] = b2w.rows if b2w else 0
+        if b2w:
+            inputs[b2w_path.name] = b2w.sha256
         (tmp / REJECTIONS_FILE).write_text(rejections_csv(rejections), encoding="utf-8")
         by_reason = Counter(f"{r.file}: {r.column}: {r.reason}" for r in rejections)
         metrics = {

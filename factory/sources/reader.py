@@ -1,70 +1,94 @@
-"""Read upstream-format CSV files into typed Arrow tables (the one reading path for every source).
+"""Read upstream-format CSV files into typed Arrow batches inside DuckDB (the one reading path for
+every source).
 
-Each file is parsed once by pyarrow with every column as text, then typed and checked column by
-column against its pydantic model (schemas/raw.py). Problems in an Olist file are fatal and raise
-`SourceError` naming file, physical line and column; row-level problems in the B2W corpus (a
-known messy text corpus) reject the row with a reason instead, after repairing the rows whose
-review text spilled into later columns when the repair is unambiguous.
+Each file is loaded once by DuckDB's CSV reader with every column as text into a scratch table
+whose rowid is the record's position in the file, then typed and checked against its pydantic
+model (schemas/raw.py, as SQL from checks.py) in one pass that streams Arrow batches to a sink,
+so memory is bounded by DuckDB's memory_limit and the sink, not by the file. Problems in an
+Olist file are fatal and raise `SourceError` naming file, physical line and column; row-level
+problems in the B2W corpus (a known messy text corpus) reject the row with a reason instead,
+after repairing the rows whose review text spilled into later columns when the repair is
+unambiguous.
 """
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
+from typing import Callable, Protocol
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
-from factory.io import sha256_bytes
-from factory.sources.columns import ColumnSpec, arrow_schema, column_names, column_specs
+from factory import duck
+from factory.duck import ident, literal
+from factory.sources.checks import ColumnSql, column_sql, first_failure
+from factory.sources.columns import arrow_schema, column_names, column_specs
 from factory.sources.diagnose import find_fault
-from factory.sources.dialects import CsvDialect, dialect_of
+from factory.sources.dialects import dialect_of
 from factory.sources.errors import SourceError
 from schemas.raw import B2wReview, RawRow, Rejection
 
-_INT = r"^[+-]?[0-9]+(\.0*)?$"  # "1958.0" too: some re-saved copies write whole numbers as floats
-_FLOAT = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
-_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+BATCH_ROWS = 1 << 17
+SCRATCH = "csv_rows"          # the scratch table of the file being read
+LINE_BREAKS = "__line_breaks"  # per record: line breaks inside its (multi-line) values
+ROW, BAD = "__row", "__bad"
 
 
-@dataclass
-class RawCsv:
-    """A parsed file: every column as text (empty field = null), and the physical line where
-    each record starts (header = line 1; quoted values may hold line breaks)."""
 
-    file: str
-    data: bytes
-    table: pa.Table
-    lines: np.ndarray
+class Sink(Protocol):
+    """Where typed batches go, in file order (a Parquet file, or a list in memory)."""
 
-    @cached_property
-    def sha256(self) -> str:
-        return sha256_bytes(self.data)
+    def __call__(self, batch: pa.RecordBatch) -> None: ...
 
-    def derive(self, table: pa.Table, keep: np.ndarray | None = None) -> "RawCsv":
-        """The same file with replaced columns and, optionally, only the rows in `keep`."""
-        return RawCsv(self.file, self.data, table, self.lines if keep is None else self.lines[keep])
-
-    def error(self, row: int, column: str, reason: str) -> SourceError:
-        return SourceError(self.file, reason, int(self.lines[row]), column)
+    def reset(self) -> None:
+        """Forget every batch received so far."""
 
 
-def _record_lines(table: pa.Table) -> np.ndarray:
-    breaks = np.zeros(table.num_rows, dtype=np.int64)
-    for column in table.columns:
-        breaks += pc.fill_null(pc.count_substring(column, "\n"), 0).to_numpy()
-    return 2 + np.arange(table.num_rows) + np.cumsum(breaks) - breaks
+@dataclass(frozen=True)
+class FileScan:
+    """What one streaming pass over the raw bytes tells: hash, header line, line and quote counts."""
+
+    sha256: str
+    header: bytes
+    newlines: int
+    quotes: int
+    ends_with_newline: bool
+
+    @property
+    def physical_lines(self) -> int:
+        return self.newlines + (0 if self.ends_with_newline else 1)
 
 
-def _header(data: bytes, file: str) -> tuple[list[str], str]:
-    """The header's names and the delimiter (',' unless the header only splits on ';')."""
-    first = data.split(b"\n", 1)[0].rstrip(b"\r")
+def scan_file(path: Path) -> FileScan:
+    header = scan_header(path)
+    h, newlines, quotes, last = hashlib.sha256(), 0, 0, b""
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 22), b""):
+            h.update(chunk)
+            newlines += chunk.count(b"\n")
+            quotes += chunk.count(b'"')
+            last = chunk[-1:]
+    return FileScan(h.hexdigest(), header, newlines, quotes, last == b"\n")
+
+
+def scan_header(path: Path) -> bytes:
+    """The first line of `path`, line end included."""
     try:
-        text = first.decode("utf-8-sig")
+        with open(path, "rb") as fh:
+            return fh.readline()
+    except FileNotFoundError:
+        raise SourceError(path.name, f"file not found (looked for {path})") from None
+
+
+def _header(first: bytes, file: str) -> tuple[list[str], str]:
+    """The header's names and the delimiter (',' unless the header only splits on ';')."""
+    try:
+        text = first.rstrip(b"\n").rstrip(b"\r").decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SourceError(file, f"invalid UTF-8 in the header ({exc.reason})", 1) from None
     if not text:
@@ -84,154 +108,281 @@ def _check_names(found: list[str], expected: list[str], file: str) -> None:
         raise SourceError(file, "unexpected or repeated column in the header", 1, extra)
 
 
-def read_strings(data: bytes, names: list[str], delimiter: str, file: str,
-                 multiline: tuple[str, ...] = ()) -> RawCsv:
-    """Parse a file's bytes (header already checked; `names` in file order), every column as text."""
+def _diagnose(path: Path, names: list[str], delimiter: str) -> None:
+    """The slow, exact fault finder (error path only): raises if it finds the fault."""
+    find_fault(path.read_bytes(), path.name, names, delimiter)
+
+
+@dataclass
+class CsvRows:
+    """A file loaded as text into the scratch table (empty field = NULL): rowid = record index."""
+
+    con: duckdb.DuckDBPyConnection
+    path: Path
+    names: list[str]
+    multiline: tuple[str, ...]
+    scan: FileScan
+    rows: int = 0
+
+    @property
+    def file(self) -> str:
+        return self.path.name
+
+    def lines(self, rowids: list[int]) -> dict[int, int]:
+        """The physical line (header = 1) where each record starts."""
+        if not rowids:
+            return {}
+        if not self.multiline:
+            return {r: 2 + r for r in rowids}
+        wanted = ", ".join(str(int(r)) for r in sorted(set(rowids)))
+        found = self.con.execute(
+            f"SELECT r, line FROM (SELECT rowid AS r, 2 + rowid + sum({LINE_BREAKS}) OVER "
+            f"(ORDER BY rowid ROWS UNBOUNDED PRECEDING) - {LINE_BREAKS} AS line FROM {SCRATCH}) "
+            f"WHERE r IN ({wanted})").fetchall()
+        return {int(r): int(line) for r, line in found}
+
+    def error(self, rowid: int, column: str, reason: str) -> SourceError:
+        return SourceError(self.file, reason, self.lines([rowid])[rowid], column)
+
+    def value(self, rowid: int, text: str):
+        return self.con.execute(f"SELECT {text} FROM {SCRATCH} WHERE rowid = {int(rowid)}").fetchall()[0][0]
+
+
+def _read_csv(path: Path, names: list[str], delimiter: str) -> str:
+    """DuckDB's reader over the data records of `path`, every column as text (empty = NULL)."""
+    columns = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
+    return (f"read_csv({literal(str(path))}, columns={columns}, header=false, skip=1, "
+            f"delim={literal(delimiter)}, quote='\"', escape='\"', auto_detect=false, strict_mode=true, "
+            f"null_padding=false, encoding='utf-8')")
+
+
+def _line_breaks(multiline: tuple[str, ...]) -> str:
+    """Per record, the line breaks inside its multi-line values."""
+    counts = [f"coalesce(strlen({ident(n)}) - strlen(replace({ident(n)}, chr(10), '')), 0)" for n in multiline]
+    return f"({' + '.join(counts) or '0'})::BIGINT"
+
+
+def _line_break_in(single: list[str]) -> str:
+    """The first single-line column (in `single`) whose value holds a line break, per record."""
+    return " OR ".join(f"coalesce(contains({ident(n)}, chr(10)) OR contains({ident(n)}, chr(13)), false)"
+                       for n in single) or "false"
+
+
+def load_rows(con: duckdb.DuckDBPyConnection, path: Path, model: type[RawRow],
+              names: list[str] | None = None, scan: FileScan | None = None) -> CsvRows:
+    """Check the header against `model` (or take `names`), load every record as text and check
+    the file's structure: a fault raises SourceError at its line and column."""
+    scan = scan or scan_file(path)
+    found, delimiter = _header(scan.header, path.name)
+    if names is None:
+        _check_names(found, column_names(model), path.name)
+        names = found
+    multiline = tuple(n for n in names if n in dialect_of(model).multiline)
     try:
-        table = pacsv.read_csv(
-            pa.BufferReader(data),
-            read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
-                                             ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=True,
-                quoted_strings_can_be_null=True, null_values=[""],
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        find_fault(data, file, names, delimiter)
-        raise SourceError(file, f"unreadable CSV ({exc})") from None
-    raw = RawCsv(file, data, table, _record_lines(table))
-    if data.count(b'"') % 2:
-        find_fault(data, file, names, delimiter)
-        raise SourceError(file, "odd number of double quotes: a quoted field is never closed")
-    for name in names:
-        if name in multiline:
-            continue
-        broken = pc.fill_null(pc.match_substring_regex(table.column(name), "[\r\n]"), False)
-        if pc.any(broken).as_py():
-            find_fault(data, file, names, delimiter)
-            row = int(np.flatnonzero(broken.to_numpy(zero_copy_only=False))[0])
-            raise raw.error(row, name, "line break inside a single-line column (unclosed quote?)")
-    return raw
-
-
-def _checks(values: pa.Array, spec: ColumnSpec, dialect: CsvDialect) -> tuple[pa.Array, list[tuple[pa.Array, str]]]:
-    """The typed column and its (bad-row mask, reason) checks, in the order they apply."""
-    present = pc.is_valid(values)
-    checks: list[tuple[pa.Array, str]] = []
-    if not spec.nullable:
-        checks.append((pc.invert(present), "empty value in a required column"))
-    if spec.kind == "str":
-        typed = values
-        if spec.name in dialect.multiline:
-            typed = pc.replace_substring(pc.replace_substring(values, "\r\n", "\n"), "\r", "\n")
-    elif spec.kind == "datetime":
-        typed = pc.strptime(values, format=_TIMESTAMP_FORMAT, unit="us", error_is_null=True)
-        checks.append((pc.and_(present, pc.is_null(typed)), "not a timestamp YYYY-MM-DD HH:MM:SS"))
-    elif spec.kind == "bool":
-        yes, no = dialect.bool_tokens
-        ok = pc.is_in(values, pa.array([yes, no]))
-        checks.append((pc.and_(present, pc.invert(ok)), f"not {yes!r} or {no!r}"))
-        typed = pc.if_else(ok, pc.equal(values, yes), pa.scalar(None, pa.bool_()))
-    else:
-        ok = pc.match_substring_regex(values, _INT if spec.kind == "int" else _FLOAT)
-        label = "not an integer" if spec.kind == "int" else "not a number"
-        checks.append((pc.and_(present, pc.invert(ok)), label))
-        target = pa.int64() if spec.kind == "int" else pa.float64()
-        text = pc.if_else(ok, values, pa.scalar(None, pa.string()))
-        if spec.kind == "int":
-            text = pc.replace_substring_regex(text, r"\.0*$", "")
-        typed = pc.cast(text, target)
-    if spec.pattern:
-        checks.append((pc.invert(pc.match_substring_regex(values, spec.pattern)),
-                       f"does not match {spec.pattern}"))
-    if spec.allowed:
-        checks.append((pc.and_(present, pc.invert(pc.is_in(values, pa.array(spec.allowed)))),
-                       f"not one of {', '.join(spec.allowed)}"))
-    if spec.minimum is not None:
-        checks.append((pc.less(typed, spec.minimum), f"below the minimum {spec.minimum:g}"))
-    if spec.maximum is not None:
-        checks.append((pc.greater(typed, spec.maximum), f"above the maximum {spec.maximum:g}"))
-    return typed, [(pc.fill_null(mask, False), reason) for mask, reason in checks]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {SCRATCH} AS SELECT *, {_line_breaks(multiline)} AS {LINE_BREAKS} "
+                    f"FROM {_read_csv(path, names, delimiter)}")
+    except duckdb.Error as exc:
+        _diagnose(path, names, delimiter)
+        raise SourceError(path.name, f"unreadable CSV ({str(exc).splitlines()[0]})") from None
+    rows = CsvRows(con, path, names, multiline, scan)
+    if scan.quotes % 2:
+        _diagnose(path, names, delimiter)
+        raise SourceError(path.name, "odd number of double quotes: a quoted field is never closed")
+    single = [n for n in names if n not in multiline]
+    firsts = con.execute(
+        "SELECT count(*), sum(" + LINE_BREAKS + ")" + "".join(
+            f", min(rowid) FILTER (WHERE contains({ident(n)}, chr(10)) OR contains({ident(n)}, chr(13)))"
+            for n in single) + f" FROM {SCRATCH}").fetchall()[0]
+    rows.rows, breaks_total = int(firsts[0]), int(firsts[1] or 0)
+    for name, rowid in zip(single, firsts[2:]):
+        if rowid is not None:
+            _diagnose(path, names, delimiter)
+            raise rows.error(int(rowid), name, "line break inside a single-line column (unclosed quote?)")
+    if 1 + rows.rows + breaks_total != scan.physical_lines:  # e.g. a blank line the reader skipped
+        _diagnose(path, names, delimiter)
+        raise SourceError(path.name, f"{rows.rows} records over {scan.physical_lines} lines do not add up "
+                          "(blank line?)")
+    return rows
 
 
 @dataclass
 class Typed:
-    table: pa.Table
+    """What one typed pass wrote to its sink."""
+
+    rows: int = 0
     rejections: list[Rejection] = field(default_factory=list)
 
 
-def to_typed(raw: RawCsv, model: type[RawRow], on_bad: str, row_key: str = "") -> Typed:
-    """Type and check every column of `raw` against `model`.
-
-    on_bad="raise": the first bad value (in file order) raises SourceError.
-    on_bad="reject": rows with a bad value are dropped and returned as rejections (first reason).
-    """
+def _typed_query(model: type[RawRow], text: Callable[[str], str], where: str = "", source: str = SCRATCH,
+                 row: str = "rowid", extra: str = "") -> tuple[str, list, list[ColumnSql]]:
+    """SELECT of the typed columns, the record index and the first failing check (+ `extra`)."""
     dialect = dialect_of(model)
-    arrays, first_reason = [], np.full(raw.table.num_rows, -1, dtype=np.int64)
-    reasons: list[tuple[str, str]] = []
-    for spec in column_specs(model):
-        values = raw.table.column(spec.name).combine_chunks()
-        typed, checks = _checks(values, spec, dialect)
-        arrays.append(typed)
-        for mask, reason in checks:
-            bad = mask.to_numpy(zero_copy_only=False) & (first_reason < 0)
-            if bad.any():
-                first_reason[bad] = len(reasons)
-                reasons.append((spec.name, reason))
-    bad_rows = np.flatnonzero(first_reason >= 0)
+    columns = [column_sql(spec, dialect, text(spec.name)) for spec in column_specs(model)]
+    bad, reasons = first_failure(columns)
+    select = ", ".join(f"{c.typed} AS {ident(c.spec.name)}" for c in columns)
+    return (f"SELECT {select}, {row} AS {ROW}, {bad} AS {BAD}{extra} FROM {source}{where}", reasons, columns)
+
+
+def type_rows(rows: CsvRows, model: type[RawRow], sink: Sink, on_bad: str, row_key: str = "",
+              text: Callable[[str], str] = ident, exclude: list[int] = ()) -> Typed:
+    """Type and check every record of `rows` against `model`, streaming the good ones to `sink`
+    as batches of `arrow_schema(model)`, in file order.
+
+    on_bad="raise": the first bad value (in file order) raises SourceError, then a repeated
+    primary key does. on_bad="reject": rows with a bad value are left out and returned as
+    rejections (first reason). `exclude`: rowids left out beforehand.
+    """
+    where = f" WHERE rowid NOT IN ({', '.join(map(str, exclude))})" if exclude else ""
+    query, reasons, columns = _typed_query(model, text, where)
     schema = arrow_schema(model)
+    result, last_row, rejected, first_bad = Typed(), -1, [], None
+    reader = rows.con.sql(query).to_arrow_reader(BATCH_ROWS)
+    try:
+        for batch in reader:
+            order = batch.column(ROW).to_numpy()
+            last_row = _check_order(order, last_row, rows.file)
+            bad = batch.column(BAD)
+            good = batch
+            if bad.null_count < len(bad):
+                bad_at = np.flatnonzero(bad.is_valid().to_numpy(zero_copy_only=False))
+                codes = bad.to_numpy(zero_copy_only=False)
+                if on_bad == "raise":
+                    first_bad = int(order[bad_at[0]]), int(codes[bad_at[0]])
+                    break
+                rejected += [(int(order[i]), int(codes[i])) for i in bad_at]
+                good = batch.filter(bad.is_null())
+            result.rows += good.num_rows
+            sink(pa.RecordBatch.from_arrays([good.column(i).cast(f.type) for i, f in enumerate(schema)],
+                                            schema=schema))
+    finally:
+        reader.close()
+    if first_bad is not None:
+        rowid, (column, reason) = first_bad[0], reasons[first_bad[1]]
+        value = rows.value(rowid, text(column))
+        raise rows.error(rowid, column, reason if value is None else f"{reason} (value {value!r})")
     if on_bad == "raise":
-        if len(bad_rows):
-            row = int(bad_rows[0])
-            column, reason = reasons[first_reason[row]]
-            value = raw.table.column(column)[row].as_py()
-            raise raw.error(row, column, reason if value is None else f"{reason} (value {value!r})")
-        table = pa.Table.from_arrays(arrays, schema=schema)
-        _check_unique(raw, table, model)
-        return Typed(table)
-    keys = raw.table.column(row_key).to_pylist() if row_key and len(bad_rows) else None
-    rejections = [
-        Rejection(file=raw.file, line=int(raw.lines[row]), column=reasons[first_reason[row]][0],
-                  reason=reasons[first_reason[row]][1], row_key=str(keys[row]) if keys else "")
-        for row in bad_rows
-    ]
-    keep = pa.array(first_reason < 0)
-    table = pa.Table.from_arrays([pc.filter(a, keep) for a in arrays], schema=schema)
-    return Typed(table, rejections)
+        _check_unique(rows, model, columns)
+    elif rejected:
+        lines = rows.lines([r for r, _ in rejected])
+        keys = _keys(rows, text(row_key), [r for r, _ in rejected]) if row_key else {}
+        result.rejections = [
+            Rejection(file=rows.file, line=lines[r], column=reasons[code][0], reason=reasons[code][1],
+                      row_key=str(keys.get(r)) if row_key else "")
+            for r, code in rejected]
+    return result
 
 
-def _check_unique(raw: RawCsv, table: pa.Table, model: type[RawRow]) -> None:
+def _keys(rows: CsvRows, text: str, rowids: list[int]) -> dict[int, object]:
+    wanted = ", ".join(map(str, rowids))
+    return dict(rows.con.execute(f"SELECT rowid, {text} FROM {SCRATCH} WHERE rowid IN ({wanted})").fetchall())
+
+
+def _check_unique(rows: CsvRows, model: type[RawRow], columns: list[ColumnSql]) -> None:
+    """A repeated primary key raises SourceError at its second occurrence (in file order)."""
     if not model.primary_key:
         return
-    parts = [pc.cast(table.column(c), pa.string()) for c in model.primary_key]
-    key = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "|")
-    if len(pc.unique(key)) == table.num_rows:
+    typed = {c.spec.name: c.typed for c in columns}
+    key = " || '|' || ".join(f"CAST({typed[c]} AS VARCHAR)" for c in model.primary_key)
+    total, distinct = rows.con.execute(f"SELECT count(*), count(DISTINCT {key}) FROM {SCRATCH}").fetchall()[0]
+    if total == distinct:
         return
-    seen: dict[str, int] = {}
-    for row, value in enumerate(key.to_pylist()):
-        if value in seen:
-            raise raw.error(row, model.primary_key[-1] if len(parts) > 1 else model.primary_key[0],
-                            f"duplicate {'+'.join(model.primary_key)} {value!r} (first at line "
-                            f"{raw.lines[seen[value]]})")
-        seen[value] = row
+    rowid, value, first = rows.con.execute(
+        f"SELECT r, k, f FROM (SELECT rowid AS r, {key} AS k, min(rowid) OVER (PARTITION BY {key}) AS f "
+        f"FROM {SCRATCH}) WHERE r > f ORDER BY r LIMIT 1").fetchall()[0]
+    raise rows.error(int(rowid), model.primary_key[-1],
+                     f"duplicate {'+'.join(model.primary_key)} {value!r} (first at line {rows.lines([first])[first]})")
 
 
-def _read_file(path: Path) -> bytes:
+class Collect:
+    """A sink that keeps the batches, for reading a small file into one table."""
+
+    def __init__(self, model: type[RawRow]):
+        self.schema, self.batches = arrow_schema(model), []
+
+    def __call__(self, batch: pa.RecordBatch) -> None:
+        self.batches.append(batch)
+
+    def reset(self) -> None:
+        self.batches = []
+
+    def table(self) -> pa.Table:
+        return pa.Table.from_batches(self.batches, schema=self.schema).combine_chunks()
+
+
+def _check_order(order: np.ndarray, last_row: int, file: str) -> int:
+    """Records must come back in file order; returns the last record index seen."""
+    if len(order) and (order[0] <= last_row or np.any(np.diff(order) <= 0)):
+        raise RuntimeError(f"{file}: DuckDB returned records out of file order")  # never expected
+    return int(order[-1]) if len(order) else last_row
+
+
+def _stream_clean(con: duckdb.DuckDBPyConnection, path: Path, model: type[RawRow], scan: FileScan,
+                  sink: Sink) -> int | None:
+    """The fast path for a file without faults: one streaming pass straight from DuckDB's CSV
+    reader into `sink`, no scratch table. Returns the row count, or None at the first sign of a
+    fault (bad value, line break in a single-line column, records and lines that do not add up,
+    repeated key): the exact path then reads the file again and names the line and column."""
+    names, delimiter = _header(scan.header, path.name)
+    multiline = tuple(n for n in names if n in dialect_of(model).multiline)
+    source = (f"(SELECT row_number() OVER () - 1 AS {ROW}_in, * FROM {_read_csv(path, names, delimiter)})")
+    extra = (f", {_line_breaks(multiline)} AS {LINE_BREAKS}, "
+             f"{_line_break_in([n for n in names if n not in multiline])} AS __broken")
+    query, _, columns = _typed_query(model, ident, source=source, row=f"{ROW}_in", extra=extra)
+    schema = arrow_schema(model)
+    total, breaks, last_row = 0, 0, -1
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise SourceError(path.name, f"file not found (looked for {path})") from None
+        reader = con.sql(query).to_arrow_reader(BATCH_ROWS)
+    except duckdb.Error:
+        return None
+    try:
+        for batch in reader:
+            last_row = _check_order(batch.column(ROW).to_numpy(), last_row, path.name)
+            if batch.column(BAD).null_count < batch.num_rows or pc.any(batch.column("__broken")).as_py():
+                return None
+            total += batch.num_rows
+            breaks += pc.sum(batch.column(LINE_BREAKS)).as_py() or 0
+            sink(pa.RecordBatch.from_arrays([batch.column(i).cast(f.type) for i, f in enumerate(schema)],
+                                            schema=schema))
+    except duckdb.Error:
+        return None
+    finally:
+        reader.close()
+    if 1 + total + breaks != scan.physical_lines:
+        return None
+    if model.primary_key:
+        typed = {c.spec.name: c.typed for c in columns}
+        key = " || '|' || ".join(f"CAST({typed[c]} AS VARCHAR)" for c in model.primary_key)
+        keys, distinct = con.execute(f"SELECT count(*), count(DISTINCT {key}) FROM "
+                                     f"{_read_csv(path, names, delimiter)}").fetchall()[0]
+        if keys != distinct:
+            return None
+    return total
+
+
+def stream_olist_table(con: duckdb.DuckDBPyConnection, path: Path, model: type[RawRow], sink: Sink) -> tuple[int, str]:
+    """One Olist file -> typed batches into `sink`; returns (rows, sha256 of the file). Any fault
+    raises SourceError naming file, line and column (found by the exact path, which loads the file
+    into a scratch table; a file without faults streams through once)."""
+    scan = scan_file(path)
+    _check_names(_header(scan.header, path.name)[0], column_names(model), path.name)
+    if scan.quotes % 2 == 0:
+        rows = _stream_clean(con, path, model, scan, sink)
+        if rows is not None:
+            return rows, scan.sha256
+    sink.reset()
+    rows = load_rows(con, path, model, scan=scan)
+    try:
+        return type_rows(rows, model, sink, "raise").rows, rows.scan.sha256
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
 
 
 def read_olist_table(path: Path, model: type[RawRow]) -> tuple[pa.Table, str]:
-    """One Olist file -> (typed table, sha256 of the file). Any fault raises SourceError."""
-    data = _read_file(path)
-    found, delimiter = _header(data, path.name)
-    _check_names(found, column_names(model), path.name)
-    raw = read_strings(data, found, delimiter, path.name, dialect_of(model).multiline)
-    return to_typed(raw, model, "raise").table, raw.sha256
+    """One Olist file -> (typed table, sha256 of the file), in memory (small files, tests)."""
+    collect = Collect(model)
+    with duck.connect() as con:
+        _, sha = stream_olist_table(con, path, model, collect)
+    return collect.table(), sha
 
 
 # --- B2W-Reviews01 ------------------------------------------------------------------------------
@@ -244,10 +395,11 @@ SPILL_REASON = "review text spills into later columns and the shifted fields are
 
 @dataclass
 class B2wResult:
-    table: pa.Table
+    rows: int
     sha256: str
     rejections: list[Rejection]
     repaired_lines: list[int]
+    table: pa.Table | None = None  # only from read_b2w
 
 
 def _repair_spill(row: list[str | None], text_at: int) -> list[str | None] | None:
@@ -263,52 +415,75 @@ def _repair_spill(row: list[str | None], text_at: int) -> list[str | None] | Non
     return [text, *tail]
 
 
-def read_b2w(path: Path) -> B2wResult:
-    """B2W-Reviews01 (14 named columns, optionally trailing unnamed ones; ',' or ';')."""
-    data = _read_file(path)
+def _b2w_names(path: Path) -> list[str]:
+    """The 14 corpus columns, then `Unnamed: <i>` for the empty trailing ones; checks the header."""
     file = path.name
-    found, delimiter = _header(data, file)
+    found, _ = _header(scan_header(path), file)
     expected = column_names(B2wReview)
     named, unnamed = found[:len(expected)], found[len(expected):]
     _check_names(named, expected, file)
     if named != expected:
         raise SourceError(file, "columns are not in the corpus order " + ", ".join(expected), 1)
     if any(unnamed):
-        raise SourceError(file, "unexpected column after the 14 corpus columns", 1,
-                          next(n for n in unnamed if n))
-    extra = [f"Unnamed: {len(expected) + i}" for i in range(len(unnamed))]
-    raw = read_strings(data, expected + extra, delimiter, file, dialect_of(B2wReview).multiline)
-    table, keep = raw.table, None
-    rejections: list[Rejection] = []
-    repaired_lines: list[int] = []
-    spilled = np.zeros(table.num_rows, dtype=bool)
-    for name in extra:
-        spilled |= pc.is_valid(table.column(name)).to_numpy(zero_copy_only=False)
-    if spilled.any():
-        rows = np.flatnonzero(spilled)
-        text_at = expected.index("review_text")
-        fixed_cols = ("review_text", *_TAIL)
-        fixes: dict[str, list] = {c: [] for c in fixed_cols}
-        keep = np.ones(table.num_rows, dtype=bool)
-        for row, record in zip(rows, table.take(pa.array(rows)).to_pylist()):
-            line = int(raw.lines[row])
-            repaired = _repair_spill([record[n] for n in expected + extra], text_at)
-            if repaired is None:
-                keep[row] = False
-                repaired = [record[c] for c in fixed_cols]
-                rejections.append(Rejection(file=file, line=line, column="review_text",
-                                            reason=SPILL_REASON, row_key=str(record["reviewer_id"])))
-            else:
-                repaired_lines.append(line)
-            for name, value in zip(fixed_cols, repaired):
-                fixes[name].append(value)
-        for name in fixed_cols:
-            column = pc.replace_with_mask(table.column(name).combine_chunks(), pa.array(spilled),
-                                          pa.array(fixes[name], pa.string()))
-            table = table.set_column(table.schema.get_field_index(name), name, column)
-        table = table.filter(pa.array(keep))
-    null = pa.scalar(None, pa.string())
-    texts = pa.table({n: pc.if_else(pc.equal(table.column(n), "null"), null, table.column(n))
-                      for n in expected})
-    typed = to_typed(raw.derive(texts, keep), B2wReview, "reject", row_key="reviewer_id")
-    return B2wResult(typed.table, raw.sha256, rejections + typed.rejections, repaired_lines)
+        raise SourceError(file, "unexpected column after the 14 corpus columns", 1, next(n for n in unnamed if n))
+    return expected + [f"Unnamed: {len(expected) + i}" for i in range(len(unnamed))]
+
+
+def _repair_spills(rows: CsvRows, names: list[str]) -> tuple[list[int], list[Rejection], list[int]]:
+    """Repair the records with filled unnamed columns in the scratch table; return the rowids
+    that cannot be repaired, their rejections and the lines repaired."""
+    expected = column_names(B2wReview)
+    extra = names[len(expected):]
+    if not extra:
+        return [], [], []
+    spilled = rows.con.execute(
+        f"SELECT rowid, {', '.join(map(ident, names))} FROM {SCRATCH} WHERE "
+        + " OR ".join(f"{ident(n)} IS NOT NULL" for n in extra) + " ORDER BY rowid").fetchall()
+    if not spilled:
+        return [], [], []
+    lines = rows.lines([r[0] for r in spilled])
+    text_at = expected.index("review_text")
+    fixed_cols = ("review_text", *_TAIL)
+    dropped, rejections, repaired_lines, fixes = [], [], [], []
+    for rowid, *record in spilled:
+        repaired = _repair_spill(record, text_at)
+        if repaired is None:
+            dropped.append(rowid)
+            rejections.append(Rejection(file=rows.file, line=lines[rowid], column="review_text",
+                                        reason=SPILL_REASON, row_key=str(record[names.index("reviewer_id")])))
+        else:
+            repaired_lines.append(lines[rowid])
+            fixes.append((rowid, *repaired))
+    if fixes:
+        fix_table = pa.table({ROW: [f[0] for f in fixes], **{c: pa.array([f[i + 1] for f in fixes], pa.string())
+                                                             for i, c in enumerate(fixed_cols)}})
+        rows.con.register("spill_fixes", fix_table)
+        try:
+            rows.con.execute(f"UPDATE {SCRATCH} SET " + ", ".join(f"{ident(c)} = f.{ident(c)}" for c in fixed_cols)
+                             + f" FROM spill_fixes f WHERE {SCRATCH}.rowid = f.{ROW}")
+        finally:
+            rows.con.unregister("spill_fixes")
+    return dropped, rejections, repaired_lines
+
+
+def stream_b2w(con: duckdb.DuckDBPyConnection, path: Path, sink: Sink) -> B2wResult:
+    """B2W-Reviews01 (14 named columns, optionally trailing unnamed ones; ',' or ';') -> typed
+    batches into `sink`; bad rows are rejected, not fatal."""
+    names = _b2w_names(path)
+    rows = load_rows(con, path, B2wReview, names)
+    try:
+        dropped, rejections, repaired_lines = _repair_spills(rows, names)
+        typed = type_rows(rows, B2wReview, sink, "reject", row_key="reviewer_id",
+                          text=lambda n: f"nullif({ident(n)}, 'null')", exclude=dropped)
+        return B2wResult(typed.rows, rows.scan.sha256, rejections + typed.rejections, repaired_lines)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
+
+
+def read_b2w(path: Path) -> B2wResult:
+    """B2W-Reviews01 in memory (small files, tests): the result carries `table`."""
+    collect = Collect(B2wReview)
+    with duck.connect() as con:
+        result = stream_b2w(con, path, collect)
+    result.table = collect.table()
+    return result

@@ -1,7 +1,7 @@
 """Write a typed raw table back in its upstream byte format (vectorised with pyarrow.compute).
 
 Used by the synthetic source, and checked against the real sample: reading an upstream file and
-writing it again gives the same bytes (tests/factory/sources/test_writer.py).
+writing it again gives the same bytes (tests/factory/sources/test_real_sample.py).
 """
 from __future__ import annotations
 

@@ -1,19 +1,24 @@
-"""Run Great Expectations suites on in-memory tables and turn the outcome into metrics and errors.
+"""Run Great Expectations suites on in-memory (pandas) tables and turn the outcome into a report.
 
 One suite per table, all in one checkpoint, so a single data-docs site under `docs_dir` shows them
-together. A failed expectation is reported as `table.column: expectation (observed ...)`.
+together. A failed expectation is reported as `table.column: expectation (observed ...)`. Used for
+the prompt sets; the commerce.db suites run as SQL inside DuckDB (factory/validation/sql.py).
 """
 from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from factory.io import atomic_path
+from factory.validation.report import ExpectationOutcome, ValidationFailed, ValidationReport
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["TableCheck", "ExpectationOutcome", "ValidationFailed", "ValidationReport", "validate_tables"]
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 logging.getLogger("great_expectations").setLevel(logging.ERROR)
@@ -26,57 +31,6 @@ class TableCheck:
     table: str
     frame: pd.DataFrame
     expectations: list[Any]  # great_expectations.expectations.Expectation instances
-
-
-@dataclass
-class ExpectationOutcome:
-    table: str
-    expectation: str
-    column: str | None
-    success: bool
-    observed: Any = None
-
-    def describe(self) -> str:
-        where = f"{self.table}.{self.column}" if self.column else self.table
-        return f"{where}: {self.expectation} failed (observed: {self.observed})"
-
-
-@dataclass
-class ValidationReport:
-    suite: str
-    outcomes: list[ExpectationOutcome] = field(default_factory=list)
-
-    @property
-    def success(self) -> bool:
-        return all(o.success for o in self.outcomes)
-
-    @property
-    def failures(self) -> list[str]:
-        return [o.describe() for o in self.outcomes if not o.success]
-
-    def to_metrics(self) -> dict[str, Any]:
-        per_table: dict[str, dict[str, int]] = {}
-        for o in self.outcomes:
-            t = per_table.setdefault(o.table, {"evaluated": 0, "failed": 0})
-            t["evaluated"] += 1
-            t["failed"] += int(not o.success)
-        return {
-            "suite": self.suite,
-            "success": self.success,
-            "expectations_evaluated": len(self.outcomes),
-            "expectations_failed": sum(not o.success for o in self.outcomes),
-            "tables": per_table,
-            "failures": self.failures,
-        }
-
-
-class ValidationFailed(RuntimeError):
-    """Raised when at least one expectation fails; the message lists every failure."""
-
-    def __init__(self, report: ValidationReport):
-        self.report = report
-        lines = "\n  ".join(report.failures)
-        super().__init__(f"validation suite {report.suite!r} failed:\n  {lines}")
 
 
 def _observed(result: dict[str, Any]) -> Any:
@@ -133,9 +87,8 @@ def validate_tables(suite: str, checks: list[TableCheck], docs_dir: str | Path |
 
 
 def _build_docs(ctx, docs_dir: Path) -> None:
-    docs_dir.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".gx-docs-", dir=docs_dir.parent) as tmp:
-        site = Path(tmp).resolve() / "site"
+    with atomic_path(docs_dir) as tmp:
+        site = tmp.resolve()
         for name in ctx.get_site_names():  # only our filesystem site, nothing written elsewhere
             ctx.delete_data_docs_site(name)
         ctx.add_data_docs_site(site_name="local_site", site_config={
@@ -144,6 +97,3 @@ def _build_docs(ctx, docs_dir: Path) -> None:
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         })
         ctx.build_data_docs()
-        if docs_dir.exists():
-            shutil.rmtree(docs_dir)
-        os.replace(site, docs_dir)

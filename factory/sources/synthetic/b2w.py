@@ -55,6 +55,16 @@ TOPIC_P = {1: (.05, .25, .25, .25, .1, .05, .05), 2: (.15, .25, .1, .25, .1, .05
            3: (.4, .2, .0, .1, .05, .05, .2), 4: (.85, .08, 0, .02, 0, 0, .05), 5: (.95, .03, 0, 0, 0, 0, .02)}
 START = np.datetime64("2018-01-01T00:00:00", "s").astype(np.int64)
 END = np.datetime64("2018-06-01T00:00:00", "s").astype(np.int64)
+PRODUCT_ID_LOW, PRODUCT_ID_HIGH = 1_000_000, 140_000_000
+
+
+def _distinct_ids(rng: np.random.Generator, n: int) -> np.ndarray:
+    """At least `n` distinct product ids in B2W's range, sorted: a few spare draws, topped up from the
+    same stream while collisions leave too few (about n**2 / 2.8e8 collide, so large n need it)."""
+    ids = np.unique(rng.integers(PRODUCT_ID_LOW, PRODUCT_ID_HIGH, n + 16))
+    while len(ids) < n:
+        ids = np.union1d(ids, rng.integers(PRODUCT_ID_LOW, PRODUCT_ID_HIGH, n - len(ids) + 16))
+    return ids
 
 
 def generate(seed: int, n_reviews: int) -> pa.Table:
@@ -68,8 +78,7 @@ def generate(seed: int, n_reviews: int) -> pa.Table:
     reviewer = reviewer_pool[weighted_choice(rng, rng.pareto(3.0, n_reviewers) + 1, n)]
     n_products = max(1, int(n * 0.7))
     site = rng.integers(0, len(SITE_PRODUCTS), n_products)
-    product_ids = np.unique(rng.integers(1_000_000, 140_000_000, n_products + 16))
-    product_ids = rng.permutation(product_ids)[:n_products].astype(str).astype(object)
+    product_ids = rng.permutation(_distinct_ids(rng, n_products))[:n_products].astype(str).astype(object)
     names, brands, makers = [], [], []  # makers: the brand as a review names it
     for s in site:
         _, _, templates, brand_pool = SITE_PRODUCTS[s]

@@ -379,7 +379,14 @@ def _plain(text: str) -> str:
     return text.lower().translate(_UNACCENT)
 
 
-_PROTECTED = frozenset(_plain(stem) for stem in PROTECTED_STEMS)
+_PROTECTED = re.compile("|".join(sorted({re.escape(_plain(stem)) for stem in PROTECTED_STEMS})))
+# Patterns compiled once: the per-sentence and per-comment passes below run hundreds of thousands of times.
+_ALTERNATIVES = re.compile(r"\[([^\[\]]*)\]")
+_SPACES = re.compile(r"  +")
+_SPACE_BEFORE_MARK = re.compile(r" +([,.!?])")
+_WORD = re.compile(r"\w+")
+_LONG_WORD = re.compile(r"\w{5,}")
+_ONE_DIAS = re.compile(r"\b1 dias\b")
 
 
 def _rng(draws: Sequence[float]) -> random.Random:
@@ -401,9 +408,11 @@ def _fill(template: str, rng: random.Random, noun: tuple[str, str], reviewer: st
     """One sentence: alternatives picked, then the noun, gender, intensifier and fact slots filled."""
     text = template
     while "[" in text:  # innermost alternatives first
-        text = re.sub(r"\[([^\[\]]*)\]", lambda m: rng.choice(m.group(1).split("|")), text)
-    text = re.sub(r"\{muito\}", lambda m: rng.choice(MUITO), text)
-    text = re.sub(r"\{who\}", lambda m: rng.choice(WHO), text)
+        text = _ALTERNATIVES.sub(lambda m: rng.choice(m.group(1).split("|")), text)
+    while "{muito}" in text:  # left to right, one draw each (as a regex substitution would)
+        text = text.replace("{muito}", rng.choice(MUITO), 1)
+    while "{who}" in text:
+        text = text.replace("{who}", rng.choice(WHO), 1)
     phrase, gender = noun
     article, bare = phrase.split(" ", 1)
     female = gender == "f"
@@ -416,7 +425,7 @@ def _fill(template: str, rng: random.Random, noun: tuple[str, str], reviewer: st
 
 def _tidy(text: str) -> str:
     """Tidy the gaps an empty alternative leaves ("muito  bom", "rápida ,")."""
-    return re.sub(r" +([,.!?])", r"\1", re.sub(r"  +", " ", text)).strip()
+    return _SPACE_BEFORE_MARK.sub(r"\1", _SPACES.sub(" ", text)).strip()
 
 
 def _join(rng: random.Random, sentences: list[str]) -> str:
@@ -464,7 +473,7 @@ def _register(text: str, score: int, rng: random.Random) -> str:
             if low in INFORMAL and rng.random() < INFORMAL_P.get(low, 0.7):
                 return INFORMAL[low]
             return word
-        text = re.sub(r"\w+", informal, text)
+        text = _WORD.sub(informal, text)
         if score >= 4 and rng.random() < 0.3:
             text += " " + rng.choice(SLANG_POSITIVE)
         if rng.random() < 0.5:
@@ -476,8 +485,7 @@ def _register(text: str, score: int, rng: random.Random) -> str:
     elif style < 0.30:
         text = text[0].lower() + text[1:]
     if rng.random() < 0.12:
-        words = [(m.start(), m.end()) for m in re.finditer(r"\w{5,}", text)
-                 if not any(stem in _plain(m.group(0)) for stem in _PROTECTED)]
+        words = [(m.start(), m.end()) for m in _LONG_WORD.finditer(text) if not _PROTECTED.search(_plain(m.group(0)))]
         for start, end in sorted(rng.sample(words, min(len(words), rng.choice((1, 1, 2)))), reverse=True):
             text = text[:start] + _typo(text[start:end], rng) + text[end:]
     return text
@@ -614,7 +622,7 @@ def comment(score: int, situation: Situation, u: Sequence[float], *, late: int =
     text = _join(rng, [_fill(s, rng, noun, reviewer, values) for s in sentences])
     if late >= 25:
         text = re.sub(rf"\b{late} dias depois do prazo", "um mês depois do prazo", text)
-    text = re.sub(r"\b1 dias\b", "1 dia", text)
+    text = _ONE_DIAS.sub("1 dia", text)
     text = _register(text, score, rng)
     emoji = rng.random()
     if emoji < 0.06 and "🙄" not in text:

@@ -22,6 +22,8 @@ from factory.sources.synthetic import B2W_FILE
 
 from .conftest import olist, synthetic
 
+REPO = Path(__file__).resolve().parents[3]
+
 ORDERS = "olist_orders_dataset.csv"
 ITEMS = "olist_order_items_dataset.csv"
 REVIEWS = "olist_order_reviews_dataset.csv"
@@ -241,7 +243,8 @@ def test_absent_b2w_is_skipped_with_one_log_line(tmp_path, small_csv_dir, caplog
 # --- the stage -----------------------------------------------------------------------------
 
 def _run_stage(workdir: Path, data: dict) -> subprocess.CompletedProcess:
-    (workdir / "params.yaml").write_text(yaml.safe_dump({"data": data}), encoding="utf-8")
+    params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))  # every section is required
+    (workdir / "params.yaml").write_text(yaml.safe_dump({**params, "data": {**params["data"], **data}}), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "COMMERCE_PARAMS"}
     return subprocess.run([sys.executable, "-m", "stages.ingest"], cwd=workdir, env=env,
                           capture_output=True, text=True, timeout=120)

@@ -84,6 +84,19 @@ def _copy_repo(dest: Path) -> None:
             shutil.copy2(src, dest / name)
 
 
+def _changed_stages(repo: Path, key: str, value: Any) -> set[str]:
+    """Stages `dvc status` calls changed after setting one params key (params.yaml restored after)."""
+    original = (repo / "params.yaml").read_text(encoding="utf-8")
+    params = yaml.safe_load(original)
+    _set(params, key, value)
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    try:
+        status = json.loads(_run(["dvc", "status", "--json"], repo) or "{}")
+    finally:
+        (repo / "params.yaml").write_text(original, encoding="utf-8")
+    return {name.split(":")[-1] for name, changes in status.items() if "params.yaml" in json.dumps(changes)}
+
+
 def _score_metrics(repo: Path) -> dict[str, dict[str, Any]]:
     """Per model, the score details (full lineage); the floor (no model) is left out."""
     folder = repo / "reports" / "details" / "score"
@@ -115,6 +128,16 @@ def test_data_seed_experiment_shows_in_metrics_hashes_and_dvc_metrics_diff(tmp_p
     assert (repo / "reports" / "metrics" / "score" / "floor.json").is_file()
     _run(["git", "add", "-A"], repo)
     _run(["git", "commit", "-q", "-m", "baseline"], repo)
+
+    # params deps are the keys each stage reads (issue 12): what a change of one knob reruns
+    assert _changed_stages(repo, "prompts.val_fraction", 0.2) == {"check_params", "split", "validate_prompts"}
+    assert _changed_stages(repo, "rewards.selftest_train_sample", 7) == {"check_params", "reward_selftest"}
+    # a misspelled key no stage reads still stops repro at once, naming the key and its nearest neighbour
+    failed = subprocess.run(["dvc", "exp", "run", "-S", "+train.max_stepz=5"], cwd=repo, capture_output=True,
+                            text=True, timeout=300)
+    assert failed.returncode != 0
+    assert "train.max_stepz: unknown key (did you mean train.max_steps?)" in failed.stdout + failed.stderr
+    _run(["git", "checkout", "--", "params.yaml"], repo)
 
     # the README's "Compare experiments" commands
     seed = params["data"]["synthetic"]["seed"] + 1

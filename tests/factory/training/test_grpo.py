@@ -52,7 +52,7 @@ def test_a_few_grpo_steps_with_the_real_rewards(
     m = run.metrics
     assert m["global_step"] == 3 and m["steps_per_epoch"] == 6  # 12 prompts x 4 / 8
     assert set(m["eval_reward"]) == {"push", "reasoning", "sentiment"}
-    assert set(m["monitors"]["warnings"]) == {"zero_std", "ceiling", "entropy_collapse"}
+    assert set(m["monitors"]["warnings"]) == {"zero_std", "ceiling", "entropy_collapse", "eval_ceiling"}
     assert run.sampling == {"do_sample": True, "temperature": 1.0, "top_p": 1.0, "top_k": 0, "max_new_tokens": 24}
     # the trained policy reloads with its tokenizer and a neutral generation config
     check_model_dir(tmp_path / "grpo")

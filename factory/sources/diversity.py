@@ -22,8 +22,8 @@ NGRAM = 4
 # B2W B2W-Reviews01.sample.csv (non-empty review_text), read with the ingest's own reader.
 # tests/factory/sources/test_synthetic_texts.py recomputes them when ../shared/data is present.
 REAL_SAMPLE = {
-    "olist_comments": {"texts": 800, "words_per_text": 12.1, "distinct_share": 0.9337, "distinct_4grams_per_text": 8.838},
-    "b2w_texts": {"texts": 800, "words_per_text": 22.94, "distinct_share": 0.9875, "distinct_4grams_per_text": 19.241},
+    "olist_comments": {"texts": 800, "words_per_text": 11.97, "distinct_share": 0.9375, "distinct_4grams_per_text": 8.71},
+    "b2w_texts": {"texts": 800, "words_per_text": 21.8, "distinct_share": 0.9888, "distinct_4grams_per_text": 18.084},
 }
 
 
@@ -37,10 +37,15 @@ def normalize(text: str) -> tuple[str, ...]:
 def measure(texts: Iterable[str | None], sample_size: int = SAMPLE_SIZE, seed: int = 0) -> dict[str, float | int]:
     """{texts, words_per_text, distinct_share, distinct_4grams_per_text} over a seeded subsample of the
     non-empty texts (words_per_text says whether a higher 4-gram count comes only from longer texts)."""
-    words = [normalize(t) for t in texts if t and t.strip()]
-    words = [w for w in words if w]
-    if len(words) > sample_size:
-        words = random.Random(seed).sample(words, sample_size)
+    candidates = [t for t in texts if t and t.strip()]
+    order = random.Random(seed).sample(range(len(candidates)), len(candidates))  # seeded shuffle
+    words = []
+    for i in order:  # normalise only as many texts as the sample takes (the rest are never read)
+        normalized = normalize(candidates[i])
+        if normalized:
+            words.append(normalized)
+            if len(words) == sample_size:
+                break
     if not words:
         return {"texts": 0, "words_per_text": 0.0, "distinct_share": 0.0, "distinct_4grams_per_text": 0.0}
     grams = {w[i:i + NGRAM] for w in words for i in range(len(w) - NGRAM + 1)}

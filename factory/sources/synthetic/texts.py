@@ -395,36 +395,66 @@ def _rng(draws: Sequence[float]) -> random.Random:
     return random.Random(int.from_bytes(digest, "little"))
 
 
+def _pick(rng: random.Random, options: Sequence):
+    """One of `options`, uniformly: one draw of `rng.random()`, several times cheaper than `rng.choice`."""
+    return options[int(rng.random() * len(options))]
+
+
 def noun_for(product: str | None, rng: random.Random, brand: str | None = None) -> tuple[str, str]:
     """(noun phrase with article, gender) for a product category (sometimes with its brand), or a generic one."""
     kinds = NOUNS.get(product or "")
     if kinds and rng.random() < 0.55:
-        phrase, gender = rng.choice(kinds)
+        phrase, gender = _pick(rng, kinds)
         return (f"{phrase} {brand}" if brand and rng.random() < 0.35 else phrase), gender
-    return rng.choice(GENERIC_NOUNS)
+    return _pick(rng, GENERIC_NOUNS)
 
 
-def _fill(template: str, rng: random.Random, noun: tuple[str, str], reviewer: str, values: dict[str, str]) -> str:
-    """One sentence: alternatives picked, then the noun, gender, intensifier and fact slots filled."""
-    text = template
-    while "[" in text:  # innermost alternatives first
-        text = _ALTERNATIVES.sub(lambda m: rng.choice(m.group(1).split("|")), text)
-    while "{muito}" in text:  # left to right, one draw each (as a regex substitution would)
-        text = text.replace("{muito}", rng.choice(MUITO), 1)
-    while "{who}" in text:
-        text = text.replace("{who}", rng.choice(WHO), 1)
+_PARSED: dict[str, tuple[list[str], list[list[str]]] | None] = {}
+
+
+def _parsed(template: str) -> tuple[list[str], list[list[str]]] | None:
+    """A template without nested alternatives as (literal pieces, option lists), parsed once; None when nested."""
+    if template not in _PARSED:
+        pieces = _ALTERNATIVES.split(template)  # literal, options, literal, options, ..., literal
+        literals, options = pieces[0::2], [p.split("|") for p in pieces[1::2]]
+        _PARSED[template] = None if any("[" in lit or "]" in lit for lit in literals) else (literals, options)
+    return _PARSED[template]
+
+
+def _slots(noun: tuple[str, str], reviewer: str, values: dict[str, str]) -> dict[str, str]:
+    """The format slots of one comment: the noun, its article and gender agreements, the reviewer, the facts."""
     phrase, gender = noun
     article, bare = phrase.split(" ", 1)
     female = gender == "f"
-    slots = {"p": phrase, "P": phrase[0].upper() + phrase[1:], "n": bare, "o": article,
-             "a": "a" if female else "o", "do": "da" if female else "do", "bom": "boa" if female else "bom",
-             "um": "uma" if female else "um", "u": reviewer, **values}
+    return {"p": phrase, "P": phrase[0].upper() + phrase[1:], "n": bare, "o": article,
+            "a": "a" if female else "o", "do": "da" if female else "do", "bom": "boa" if female else "bom",
+            "um": "uma" if female else "um", "u": reviewer, **values}
+
+
+def _fill(template: str, rng: random.Random, slots: dict[str, str]) -> str:
+    """One sentence: alternatives picked (left to right, innermost first), then the intensifier and slots filled."""
+    parsed = _parsed(template)
+    if parsed is not None:
+        literals, options = parsed
+        text = literals[0]
+        for choices, literal in zip(options, literals[1:]):
+            text += _pick(rng, choices) + literal
+    else:
+        text = template
+        while "[" in text:  # innermost alternatives first
+            text = _ALTERNATIVES.sub(lambda m: _pick(rng, m.group(1).split("|")), text)
+    while "{muito}" in text:  # left to right, one draw each (as a regex substitution would)
+        text = text.replace("{muito}", _pick(rng, MUITO), 1)
+    while "{who}" in text:
+        text = text.replace("{who}", _pick(rng, WHO), 1)
     text = _tidy(text.format(**slots))
     return text[0].upper() + text[1:]
 
 
 def _tidy(text: str) -> str:
     """Tidy the gaps an empty alternative leaves ("muito  bom", "rápida ,")."""
+    if "  " not in text and " ," not in text and " ." not in text and " !" not in text and " ?" not in text:
+        return text.strip()
     return _SPACE_BEFORE_MARK.sub(r"\1", _SPACES.sub(" ", text)).strip()
 
 
@@ -436,19 +466,19 @@ def _join(rng: random.Random, sentences: list[str]) -> str:
             out.append(s)
             continue
         if s[-1] not in ".!?" and not s.endswith(("🙄", "👏")):
-            s += rng.choice((".", ".", ".", "!", "!!", "...", ""))
+            s += _pick(rng, (".", ".", ".", "!", "!!", "...", ""))
         out.append(s)
     text = out[0]
     newline = rng.random() < 0.12
     for prev, s in zip(out, out[1:]):
         if not prev.endswith(",") and rng.random() < 0.1:
-            s = rng.choice(CONNECTORS) + " " + s[0].lower() + s[1:]
+            s = _pick(rng, CONNECTORS) + " " + s[0].lower() + s[1:]
         if prev.endswith(","):
             text += " " + s[0].lower() + s[1:]
         elif newline:
             text += "\n" + s
         else:
-            text += rng.choice((" ", " ", " ", " ", "", "  ")) + s
+            text += _pick(rng, (" ", " ", " ", " ", "", "  ")) + s
     return text
 
 
@@ -475,72 +505,72 @@ def _register(text: str, score: int, rng: random.Random) -> str:
             return word
         text = _WORD.sub(informal, text)
         if score >= 4 and rng.random() < 0.3:
-            text += " " + rng.choice(SLANG_POSITIVE)
+            text += " " + _pick(rng, SLANG_POSITIVE)
         if rng.random() < 0.5:
             text = _plain(text)
         if score >= 4 and rng.random() < 0.2:
-            text += rng.choice(LAUGH)
+            text += _pick(rng, LAUGH)
     elif style < 0.25:
         text = text.upper()
     elif style < 0.30:
         text = text[0].lower() + text[1:]
     if rng.random() < 0.12:
         words = [(m.start(), m.end()) for m in _LONG_WORD.finditer(text) if not _PROTECTED.search(_plain(m.group(0)))]
-        for start, end in sorted(rng.sample(words, min(len(words), rng.choice((1, 1, 2)))), reverse=True):
+        for start, end in sorted(rng.sample(words, min(len(words), _pick(rng, (1, 1, 2)))), reverse=True):
             text = text[:start] + _typo(text[start:end], rng) + text[end:]
     return text
 
 
 def _ironic(situation: Situation, rng: random.Random) -> str:
-    tail = rng.choice(COMPLAINTS[situation][3])
-    return f"{rng.choice(IRONY_OPENERS)}, {tail}{rng.choice(IRONY_MARKERS)}"
+    tail = _pick(rng, COMPLAINTS[situation][3])
+    return f"{_pick(rng, IRONY_OPENERS)}, {tail}{_pick(rng, IRONY_MARKERS)}"
 
 
 def _attribute(rng: random.Random, good: bool) -> str:
     """A remark on one attribute of the product, in agreement with the attribute's gender."""
-    phrase, gender = rng.choice(ATTRIBUTES)
-    adjective = rng.choice(GOOD_ADJ if good else PLAIN_ADJ)
+    phrase, gender = _pick(rng, ATTRIBUTES)
+    adjective = _pick(rng, GOOD_ADJ if good else PLAIN_ADJ)
     adjective = adjective.replace("{a}", "a" if gender == "f" else "o").replace("{bom}", "boa" if gender == "f" else "bom")
-    intensity = rng.choice(MUITO) if good and adjective.endswith(("a", "o")) and " " not in adjective else ""
-    sentence = " ".join(w for w in (phrase[0].upper() + phrase[1:], rng.choice(ATTRIBUTE_VERBS), intensity, adjective) if w)
+    intensity = _pick(rng, MUITO) if good and adjective.endswith(("a", "o")) and " " not in adjective else ""
+    sentence = " ".join(w for w in (phrase[0].upper() + phrase[1:], _pick(rng, ATTRIBUTE_VERBS), intensity, adjective) if w)
     return sentence.replace("{", "{{").replace("}", "}}") + "."
 
 
 def _positive(rng: random.Random, late: int, delivered: bool, long: bool, product: str | None) -> list[str]:
     """Praise, and sometimes the delivery (only when it was on time), details, the seller, a closing."""
-    sentences = [rng.choice(PRAISE) + rng.choice(PRAISE_TAIL)]
+    sentences = [_pick(rng, PRAISE) + _pick(rng, PRAISE_TAIL)]
     extras = []
     if delivered and late <= 0 and rng.random() < 0.45:
-        extras.append(rng.choice(DELIVERY_EARLY if late < 0 else DELIVERY_ON_TIME))
+        extras.append(_pick(rng, DELIVERY_EARLY if late < 0 else DELIVERY_ON_TIME))
     if rng.random() < (0.6 if long else 0.3):
         extras.append(_attribute(rng, good=True))
     if rng.random() < (0.6 if long else 0.2):
-        extras.append(rng.choice(USAGE + PRAISE_DETAIL))
+        extras.append(_pick(rng, USAGE + PRAISE_DETAIL))
     if rng.random() < (0.35 if long else 0.08):
-        extras.append(rng.choice(COMPARE))
+        extras.append(_pick(rng, COMPARE))
     if product in KIND_DETAILS and rng.random() < (0.6 if long else 0.12):
-        extras.append(rng.choice(KIND_DETAILS[product]))
+        extras.append(_pick(rng, KIND_DETAILS[product]))
     if long and rng.random() < 0.45:
-        extras.append(rng.choice(STORY_GOOD))
+        extras.append(_pick(rng, STORY_GOOD))
     if rng.random() < 0.12:
-        extras.append(rng.choice(SELLER_PRAISE))
+        extras.append(_pick(rng, SELLER_PRAISE))
     rng.shuffle(extras)
     sentences += extras
     if rng.random() < 0.4:
-        sentences.append(rng.choice(POSITIVE_CLOSE))
+        sentences.append(_pick(rng, POSITIVE_CLOSE))
     return sentences
 
 
 def _neutral(rng: random.Random, late: int, delivered: bool, long: bool) -> list[str]:
-    sentences = [rng.choice(NEUTRAL)]
+    sentences = [_pick(rng, NEUTRAL)]
     if rng.random() < (0.6 if long else 0.3):
         sentences.append(_attribute(rng, good=rng.random() < 0.4))
     if long and rng.random() < 0.5:
-        sentences.append(rng.choice(STORY_MIXED))
+        sentences.append(_pick(rng, STORY_MIXED))
     if delivered and late <= 0 and rng.random() < 0.3:
-        sentences.append(rng.choice(DELIVERY_ON_TIME))
+        sentences.append(_pick(rng, DELIVERY_ON_TIME))
     if rng.random() < (0.6 if long else 0.35):
-        sentences.append(rng.choice(NEUTRAL_CLOSE))
+        sentences.append(_pick(rng, NEUTRAL_CLOSE))
     return sentences
 
 
@@ -548,11 +578,11 @@ def _negative_tail(rng: random.Random, long: bool) -> list[str]:
     """What an unhappy customer adds: contact attempts, feelings, a closing."""
     out = []
     if rng.random() < (0.5 if long else 0.2):
-        out.append(rng.choice(CONTACT + NEGATIVE_DETAIL))
+        out.append(_pick(rng, CONTACT + NEGATIVE_DETAIL))
     if long and rng.random() < 0.6:
-        out.append(rng.choice(STORY_BAD))
+        out.append(_pick(rng, STORY_BAD))
     if rng.random() < 0.45:
-        out.append(rng.choice(NEGATIVE_CLOSE))
+        out.append(_pick(rng, NEGATIVE_CLOSE))
     return out
 
 
@@ -563,26 +593,26 @@ def _complaint(rng: random.Random, score: int, situation: Situation, late: int, 
         if rng.random() < 0.12:
             sentences = [_ironic(situation, rng)]
         else:
-            sentences = [rng.choice(severe)]
+            sentences = [_pick(rng, severe)]
             if rng.random() < (0.6 if long else 0.35):
-                sentences.append(rng.choice(follow_ups))
+                sentences.append(_pick(rng, follow_ups))
         if situation in (Situation.DEFECT, Situation.WRONG_PRODUCT) and late > 0 and rng.random() < 0.3:
             sentences.append("[Além disso|E ainda|Fora que], atrasou {late} dias.")
         return sentences + _negative_tail(rng, long)
     if score == 3:
-        sentences = [rng.choice(mild)]
+        sentences = [_pick(rng, mild)]
         if rng.random() < (0.5 if long else 0.2):
             sentences.append(_attribute(rng, good=True))
         if long and rng.random() < 0.5:
-            sentences.append(rng.choice(STORY_MIXED))
+            sentences.append(_pick(rng, STORY_MIXED))
         if rng.random() < 0.25:
-            sentences.append(rng.choice(MILD_CLOSE))
+            sentences.append(_pick(rng, MILD_CLOSE))
         return sentences
-    sentences = [rng.choice(PRAISE), rng.choice(aside)]
+    sentences = [_pick(rng, PRAISE), _pick(rng, aside)]
     if long and rng.random() < 0.5:
         sentences.insert(1, _attribute(rng, good=True))
     if rng.random() < 0.3:
-        sentences.append(rng.choice(POSITIVE_CLOSE))
+        sentences.append(_pick(rng, POSITIVE_CLOSE))
     return sentences
 
 
@@ -598,35 +628,36 @@ def comment(score: int, situation: Situation, u: Sequence[float], *, late: int =
     """
     rng = _rng(u)
     noun = noun_for(product, rng, brand)
-    reviewer = rng.choice("oa")
+    reviewer = _pick(rng, "oa")
     delivered = situation not in (Situation.NOT_RECEIVED, Situation.CANCELED)
     values = {"late": str(late), "early": str(-late), "wait": str(wait), "days": str(max(days, 1)),
               "window": str(max(days, 1) - late), "k": str(2 + int(rng.random() * 12)),
               "price": brl(price), "freight": brl(freight)}
     if situation == Situation.NONE and score >= 4 and not long and rng.random() < 0.1:
-        sentences = [rng.choice(SHORT_PRAISE)]
+        sentences = [_pick(rng, SHORT_PRAISE)]
     else:
-        sentences = [rng.choice(OPENINGS)] if rng.random() < (0.3 if long else 0.15) else []
+        sentences = [_pick(rng, OPENINGS)] if rng.random() < (0.3 if long else 0.15) else []
         if situation == Situation.NONE:
             if score >= 4:
                 sentences += _positive(rng, late, delivered, long, product)
             elif score == 3:
                 sentences += _neutral(rng, late, delivered, long)
             else:
-                sentences += [rng.choice(NEGATIVE)] + _negative_tail(rng, long)
+                sentences += [_pick(rng, NEGATIVE)] + _negative_tail(rng, long)
         elif situation == Situation.LATE and score >= 4 and rng.random() < 0.2:
             # late but happy, and not saying so: the text alone shows no complaint
             sentences += _positive(rng, 0, False, long, product)
         else:
             sentences += _complaint(rng, score, situation, late, long)
-    text = _join(rng, [_fill(s, rng, noun, reviewer, values) for s in sentences])
+    slots = _slots(noun, reviewer, values)
+    text = _join(rng, [_fill(s, rng, slots) for s in sentences])
     if late >= 25:
         text = re.sub(rf"\b{late} dias depois do prazo", "um mês depois do prazo", text)
     text = _ONE_DIAS.sub("1 dia", text)
     text = _register(text, score, rng)
     emoji = rng.random()
     if emoji < 0.06 and "🙄" not in text:
-        text += " " + rng.choice(EMOJI["positive" if score >= 4 else "negative"])
+        text += " " + _pick(rng, EMOJI["positive" if score >= 4 else "negative"])
     elif emoji > 0.9:
         text += " "
     return text
@@ -635,9 +666,9 @@ def comment(score: int, situation: Situation, u: Sequence[float], *, late: int =
 def title(score: int, situation: Situation, u: float) -> str:
     rng = _rng([u])
     if score <= 2 and situation != Situation.NONE and rng.random() < 0.5:
-        text = rng.choice(SITUATION_TITLES[situation])
+        text = _pick(rng, SITUATION_TITLES[situation])
     else:
-        text = rng.choice(TITLES[polarity(score)])
+        text = _pick(rng, TITLES[polarity(score)])
     style = rng.random()
     if style < 0.1:
         text = text.lower()

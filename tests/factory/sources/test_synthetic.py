@@ -258,6 +258,15 @@ def test_b2w_ratings_agree_with_recommendation(synthetic_tables):
     assert {1, 2, 3, 4, 5} == set(rating.tolist())
 
 
+def test_b2w_product_ids_stay_distinct_when_random_draws_collide():
+    """140k+ reviews need ~100k product ids, where the draws collide more often than the spare ones cover."""
+    n = 200_000  # about n**2 / 2.8e8 = 145 collisions among the first n + 16 draws
+    first = b2w._distinct_ids(np.random.default_rng(7), n)
+    assert len(first) >= n and len(np.unique(first)) == len(first)
+    assert np.array_equal(first, b2w._distinct_ids(np.random.default_rng(7), n))
+    assert first.min() >= b2w.PRODUCT_ID_LOW and first.max() < b2w.PRODUCT_ID_HIGH
+
+
 # --- sizes -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("orders", [1, 2, 25])

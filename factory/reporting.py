@@ -26,7 +26,11 @@ HASH_CHARS = 12   # lineage hashes in metrics are shortened like git's; details 
 # naming a dict keeps all of it; a path the summary lacks is skipped). Everything else goes to
 # the details file. The score stage writes its own headline (factory.scoring.metrics.headline).
 STAGE_METRICS: dict[str, tuple[str, ...]] = {
-    "ingest": ("source", "rows.orders", "rows.order_reviews", "rows.b2w_reviews", "rejected.total", "repaired.total"),
+    "ingest": ("source", "rows.orders", "rows.order_reviews", "rows.b2w_reviews", "rejected.total", "repaired.total",
+               "text_diversity.this_data.olist_comments.distinct_share",
+               "text_diversity.this_data.olist_comments.distinct_4grams_per_text",
+               "text_diversity.real_sample.olist_comments.distinct_share",
+               "text_diversity.real_sample.olist_comments.distinct_4grams_per_text"),
     "build_db": ("rows.orders_enriched", "rows.customer_features", "late_delivery_rate", "canonical_sha256_all"),
     "validate_db": ("success", "expectations_evaluated", "expectations_failed"),
     "prompts": ("records", "churn_rate", "unbalanced_strata", "overrides.applied", "gold.excluded"),

@@ -196,13 +196,15 @@ def score(gold: Sequence[GoldReview], predicted: Sequence[ExtractionTruth]) -> d
 
 
 def headline(summary: dict[str, Any], labeler_name: str) -> dict[str, Any]:
-    """The few numbers for reports/metrics/label_quality.json (dvc metrics)."""
+    """The few numbers for reports/metrics/label_quality.json (dvc metrics): the held-back `report`
+    half in full, of the `tune` half only its six-field agreement (the rest is in reports/labels/)."""
     keep = ("n", "n_complaints", "six_field", "six_field_complaints")
+    report = summary["report"]
     return {
         "labeler": labeler_name,
-        **{s: {**{k: summary[s][k] for k in keep},
-               "complaint_category": summary[s]["fields"]["complaint_category"],
-               "sentiment": summary[s]["fields"]["sentiment"]} for s in SPLITS},
+        "report": {**{k: report[k] for k in keep}, "complaint_category": report["fields"]["complaint_category"],
+                   "sentiment": report["fields"]["sentiment"]},
+        "tune": {"six_field": summary["tune"]["six_field"]},
     }
 
 

@@ -99,13 +99,26 @@ class LoraParams(_Section):
     dropout: float = Field(ge=0, lt=1, description="LoRA dropout")
 
 
-class TrainParams(_Section):
-    """GRPO (`train.*` is what users override: `dvc exp run -S train.max_steps=600`)."""
+class _TrainerParams(_Section):
+    """What SFT and GRPO both take (one TRL trainer each)."""
 
-    max_steps: int = Field(gt=0, description="GRPO optimizer steps")
+    backend: Literal["auto", "trl", "unsloth"] = Field(description="trainer backend (unsloth needs CUDA)")
+    max_steps: int = Field(gt=0, description="optimizer steps")
     learning_rate: float = Field(gt=0, description="peak learning rate")
     lr_scheduler_type: str = Field(description="transformers scheduler name (constant_with_warmup never decays to 0)")
     warmup_steps: int = Field(ge=0, description="linear warmup steps")
+    per_device_train_batch_size: int = Field(gt=0, description="sequences (SFT) or completions (GRPO) per device per step")
+    gradient_accumulation_steps: int = Field(gt=0, description="gradient accumulation")
+    gradient_checkpointing: bool = Field(description="activation checkpointing (off on CPU)")
+    logging_steps: int = Field(gt=0, description="log every N steps")
+    save_steps: int = Field(gt=0, description="checkpoint every N steps (resumed after an interruption)")
+    lora: LoraParams
+    seed: int = Field(description="training seed")
+
+
+class TrainParams(_TrainerParams):
+    """GRPO (`train.*` is what users override: `dvc exp run -S train.max_steps=600`)."""
+
     temperature: float = Field(gt=0, description="sampling temperature of the GRPO generations")
     top_p: float = Field(gt=0, le=1, description="nucleus sampling of the GRPO generations")
     top_k: int = Field(ge=0, description="top-k of the GRPO generations (0 = off)")
@@ -113,45 +126,27 @@ class TrainParams(_Section):
     loss_type: str = Field(description="TRL GRPO loss type")
     scale_rewards: Literal["group", "batch", "none"] = Field(description="TRL reward scaling")
     num_generations: int = Field(gt=1, description="completions per prompt (the GRPO group)")
-    per_device_train_batch_size: int = Field(gt=0, description="completions per device per step")
-    gradient_accumulation_steps: int = Field(gt=0, description="gradient accumulation")
     steps_per_generation: int = Field(gt=0, description="optimizer steps fed by one generate call")
     max_prompt_length: int = Field(gt=0, description="longer prompts are dropped (counted)")
     max_completion_length: int = Field(gt=0, description="completion token cap")
     mask_truncated_completions: bool = Field(description="no loss on completions cut by the cap")
-    eval_steps: int = Field(gt=0, description="per-task val reward every N steps (and at the end)")
+    eval_steps: int = Field(gt=0, description="per-task val reward every N steps (at least 5 times per run, and at the end)")
     eval_prompts_per_task: int = Field(gt=0, description="val prompts per task used by that eval")
-    save_steps: int = Field(gt=0, description="checkpoint every N steps (resumed after an interruption)")
-    logging_steps: int = Field(gt=0, description="log every N steps")
-    gradient_checkpointing: bool = Field(description="activation checkpointing (off on CPU)")
-    lora: LoraParams
-    monitor: dict[str, float | int] = Field(description="collapse monitors: zero_std, ceiling, entropy_ratio, entropy_floor, window")
-    backend: Literal["auto", "trl", "unsloth"] = Field(description="trainer backend (unsloth needs CUDA)")
+    monitor: dict[str, float | int] = Field(description="collapse monitors: zero_std, ceiling, entropy_ratio, entropy_floor, window, looping")
     use_vllm: bool = Field(description="GPU only: generate with vLLM (Unsloth: fast_inference)")
     vllm_mode: Literal["colocate", "server"] = Field(description="vLLM beside training or as `trl vllm-serve`")
     vllm_gpu_memory_utilization: float = Field(gt=0, lt=1, description="colocate: share of GPU memory vLLM may take")
     vllm_server_base_url: str | None = Field(description="server mode: the vllm-serve URL")
-    seed: int = Field(description="training seed")
 
 
-class SftParams(_Section):
-    backend: Literal["auto", "trl", "unsloth"] = Field(description="trainer backend (unsloth needs CUDA)")
-    max_steps: int = Field(gt=0, description="SFT optimizer steps")
-    learning_rate: float = Field(gt=0, description="peak learning rate")
-    lr_scheduler_type: str = Field(description="transformers scheduler name")
-    warmup_steps: int = Field(ge=0, description="linear warmup steps")
-    per_device_train_batch_size: int = Field(gt=0, description="sequences per device per step")
-    gradient_accumulation_steps: int = Field(gt=0, description="gradient accumulation")
+class SftParams(_TrainerParams):
+    """Supervised fine-tuning on the gold answers."""
+
     max_length: int = Field(gt=0, description="longer prompt+answer pairs are dropped (counted), never truncated")
     train_per_stratum: int | None = Field(gt=0, description="at most this many training records per (task, stratum); null = all")
     group_by_length: bool = Field(description="batches of similar length")
-    gradient_checkpointing: bool = Field(description="activation checkpointing (off on CPU)")
-    logging_steps: int = Field(gt=0, description="log every N steps")
-    save_steps: int = Field(gt=0, description="checkpoint every N steps")
-    lora: LoraParams
     samples_per_task: int = Field(ge=0, description="greedy val generations per task in reports/sft_samples.md")
     sample_max_new_tokens: int = Field(gt=0, description="token cap of those samples")
-    seed: int = Field(description="training seed")
 
 
 class RewardsParams(_Section):

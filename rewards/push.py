@@ -118,7 +118,9 @@ def score(completion: str, truth: PushTruth, options: Options, prompt: str = "")
     return {
         "format": quality * fluent,
         "partial": fluent * gates * (0.5 * reason + 0.25 * cta + 0.25 * body),
-        "task": fluent * gates * reason * (0.1 + 0.45 * cta + 0.45 * body),
+        # a complete notification needs the category, a call to action and substance from the
+        # customer's data: "Confira <categoria>!" alone is a generic line and earns little
+        "task": fluent * gates * reason * cta * (0.2 + 0.8 * body),
         "readability": fluent, "chars": len(text), **checks,
         "honest": checks["discount_ok"] * checks["invented_ok"],
         "category_ok": reason, "reason": reason, "cta": cta, "substance": body, "invented": found,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -20,45 +19,11 @@ import yaml
 
 from factory.io import sha256_file, sha256_tree
 
-REPO = Path(__file__).resolve().parents[1]
+from pipeline_copy import REPO, copy_repo, set_param, tiny_params
+
 PIPELINE = ("ingest", "build_db", "validate_db", "prompts", "split", "validate_prompts", "reward_selftest",
             "base_model", "sft", "grpo", "score", "report")
 HASHES = ("benchmark_sha256", "manifest_sha256", "checkpoint_sha256")
-
-# The smallest sizes at which every stage still runs; keys absent from params.yaml are skipped.
-TINY = {
-    "data.synthetic.orders": 400,
-    "data.synthetic.b2w_reviews": 60,
-    **{f"prompts.counts.{t}": 8 for t in ("extraction", "sentiment", "sql", "churn", "insights", "push")},
-    "model.tiny.hidden_size": 32,
-    "model.tiny.num_layers": 1,
-    "model.tiny.num_heads": 2,
-    "sft.max_steps": 2,
-    "sft.per_device_train_batch_size": 4,
-    "sft.samples_per_task": 1,
-    "sft.sample_max_new_tokens": 8,
-    "train.max_steps": 1,
-    "train.num_generations": 2,
-    "train.per_device_train_batch_size": 2,
-    "train.max_prompt_length": 256,
-    "train.max_completion_length": 8,
-    "train.eval_steps": 1,
-    "train.save_steps": 1,
-    "rewards.selftest_train_sample": 10,
-    "eval.max_new_tokens": 8,
-}
-
-
-def _set(params: dict[str, Any], dotted: str, value: Any) -> None:
-    *parents, key = dotted.split(".")
-    node = params
-    for p in parents:
-        node = node.get(p) if isinstance(node, dict) else None
-        if node is None:
-            return
-    if isinstance(node, dict) and key in node:
-        node[key] = value
-
 
 def _run(cmd: list[str], cwd: Path, timeout: float = 900) -> str:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "WANDB_MODE": "offline", "GX_ANALYTICS_ENABLED": "False"}
@@ -73,22 +38,11 @@ def _missing_stages() -> list[str]:
     return [s for s in PIPELINE if s not in declared or not (REPO / "stages" / f"{s}.py").is_file()]
 
 
-def _copy_repo(dest: Path) -> None:
-    """Tracked and untracked-but-not-ignored files (no data, no venv, no caches), as a fresh repo."""
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                           capture_output=True, check=True).stdout.decode().split("\0")
-    for name in filter(None, files):
-        src = REPO / name
-        if src.is_file() and not name.startswith(".dvc/"):
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / name)
-
-
 def _changed_stages(repo: Path, key: str, value: Any) -> set[str]:
     """Stages `dvc status` calls changed after setting one params key (params.yaml restored after)."""
     original = (repo / "params.yaml").read_text(encoding="utf-8")
     params = yaml.safe_load(original)
-    _set(params, key, value)
+    set_param(params, key, value)
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False, allow_unicode=True), encoding="utf-8")
     try:
         status = json.loads(_run(["dvc", "status", "--json"], repo) or "{}")
@@ -110,11 +64,8 @@ def test_data_seed_experiment_shows_in_metrics_hashes_and_dvc_metrics_diff(tmp_p
         pytest.skip(f"pipeline incomplete: stages {missing} are not in dvc.yaml / stages/ yet")
     repo = tmp_path / "repo"
     repo.mkdir()
-    _copy_repo(repo)
-    params = yaml.safe_load((repo / "params.yaml").read_text(encoding="utf-8"))
-    for key, value in TINY.items():
-        _set(params, key, value)
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    copy_repo(repo)
+    params = tiny_params(repo)
     _run(["git", "init", "-q"], repo)
     _run(["git", "config", "user.email", "lineage@test.invalid"], repo)
     _run(["git", "config", "user.name", "lineage test"], repo)

@@ -69,7 +69,8 @@ def write_stage_metrics(full: dict[str, Any], name: str, root: str | Path = ".")
 
     `name` is the metrics file's name (`split`, `prompts/churn`); its first part picks the keep list.
     """
-    return write_metrics(select(full, keep_list(name)), full, name, root)
+    metrics_path = Path(root) / METRICS_DIR / f"{name}.json"
+    return metrics_path, write_stage_metrics_at(full, name, metrics_path)
 
 
 def details_path(metrics_path: str | Path) -> Path:

@@ -32,6 +32,8 @@ SCORERS: dict[str, Callable[..., dict[str, Any]]] = {
     "reasoning": reasoning.score,
 }
 assert tuple(SCORERS) == TASKS
+# Tasks whose scorer can take a whole reward call at once: (completions, truths, options) -> sub-scores.
+BATCH_SCORERS: dict[str, Callable[..., list[dict[str, Any]]]] = {"sql": sql.score_many}
 
 
 def names() -> list[str]:
@@ -105,22 +107,19 @@ def get(name: str, **kwargs: Any) -> Callable[..., list[float | None]]:
                task: list[str], ground_truth: list[Any], **_: Any) -> list[float | None]:
         completions = completions or []
         prompts = prompts or [None] * len(completions)
-        if name == "sql":  # one worker round trip for the whole batch (rewards.sql.score_many)
-            rows = [i for i, t in enumerate(task) if t == name]
-            batch = sql.score_many([completion_text(completions[i]) for i in rows],
-                                   [_TRUTHS.get_truth(name, ground_truth[i]) for i in rows], opts)
-            batched: list[float | None] = [None] * len(task)
-            for i, scores in zip(rows, batch, strict=True):
-                batched[i] = finish(scores, weights)["reward"]
-            return batched
-        out: list[float | None] = []
-        for row_task, prompt, completion, truth in zip(task, prompts, completions, ground_truth, strict=True):
-            if row_task != name:
-                out.append(None)
-                continue
-            parsed = _TRUTHS.get_truth(name, truth)
-            question = prompt_text(prompt) if name == "insights" else ""
-            out.append(finish(scorer(completion_text(completion), parsed, opts, question), weights)["reward"])
+        if not len(task) == len(prompts) == len(completions) == len(ground_truth):
+            raise ValueError(f"reward {name}: {len(task)} tasks, {len(prompts)} prompts, {len(completions)} "
+                             f"completions, {len(ground_truth)} ground truths")
+        rows = [i for i, t in enumerate(task) if t == name]
+        texts = [completion_text(completions[i]) for i in rows]
+        truths = [_TRUTHS.get_truth(name, ground_truth[i]) for i in rows]
+        if name in BATCH_SCORERS:  # one round trip for the whole call (SQL: one batch to the sandbox pool)
+            scores = BATCH_SCORERS[name](texts, truths, opts)
+        else:  # every scorer sees the question, as in `score` (push checks it is not echoed)
+            scores = [scorer(text, truth, opts, prompt_text(prompts[i])) for i, text, truth in zip(rows, texts, truths)]
+        out: list[float | None] = [None] * len(task)
+        for i, sub_scores in zip(rows, scores, strict=True):
+            out[i] = finish(sub_scores, weights)["reward"]
         return out
 
     reward.__name__ = reward.__qualname__ = name

@@ -81,3 +81,17 @@ def test_length_limit_decays():
 ])
 def test_invented_benefits(text, kinds):
     assert invented(text) == kinds
+
+
+def test_the_grpo_reward_sees_the_prompt_as_score_does():
+    """TRL passes the conversation; the push reward must read its question to catch an echo."""
+    reward = rewards.get("push")
+    conversation = [{"role": "system", "content": "Você escreve notificações."}, {"role": "user", "content": PROMPT}]
+    echo = PROMPT[:88]
+    got = reward(prompts=[conversation, conversation], completions=[echo, NO_DISCOUNT.reference],
+                 task=["push", "sql"], ground_truth=[NO_DISCOUNT.model_dump_json(), "{}"])
+    assert got == [pytest.approx(s(echo, prompt=PROMPT)["reward"]), None]
+    assert s(echo, prompt=PROMPT)["not_echo"] == 0.0
+    with pytest.raises(ValueError, match="2 tasks, 1 prompts"):
+        reward(prompts=[conversation], completions=[echo, echo], task=["push", "push"],
+               ground_truth=[NO_DISCOUNT.model_dump_json()] * 2)

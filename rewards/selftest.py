@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterable, Mapping
 import rewards
 from factory.io import sha256_bytes
 from rewards import churn, extraction, sentiment, sql_audit
-from rewards.base import Options, finish
+from rewards.base import Options, finish, prompt_text
 from rewards.fields import FieldSpec, JsonAnswer, text_similarity
 from rewards.parsing import MINUS_SIGNS, fold
 from rewards.render import gold_answer, oracle_answer
@@ -463,10 +463,6 @@ class TaskReport:
         return out
 
 
-def _user_prompt(record: dict[str, Any]) -> str:
-    return next((m["content"] for m in reversed(record["messages"]) if m["role"] == "user"), "")
-
-
 def run_selftest(records: Iterable[dict[str, Any]], options: Options, progress: bool = False,
                  max_failures: int = 50) -> dict[str, Any]:
     """Score the checks of the module docstring on `records` (PromptRecord dicts)."""
@@ -492,7 +488,7 @@ def run_selftest(records: Iterable[dict[str, Any]], options: Options, progress: 
     for record in iterator:
         task = record["task"]
         truth = parse_truth(task, record["ground_truth"])
-        prompt = _user_prompt(record)
+        prompt = prompt_text(record["messages"])
         report = reports[task]
         report.records += 1
 
@@ -578,7 +574,7 @@ def trivial_floor(splits: Mapping[str, list[dict[str, Any]]], train: list[dict[s
         for task, rows in sorted(by_task.items()):
             means = {}
             for name, answerer in answerers.items():
-                total = sum(rewards.score(task, answerer(r), r["ground_truth"], prompt=_user_prompt(r),
+                total = sum(rewards.score(task, answerer(r), r["ground_truth"], prompt=prompt_text(r["messages"]),
                                           options=options)["task"] for r in rows)
                 means[name] = round(total / len(rows), 6)
             worst = max(means, key=means.get)

@@ -15,6 +15,7 @@ import json
 from collections import Counter
 from typing import Any, Callable, Iterable
 
+from rewards.base import prompt_text
 from rewards.render import ANSWER_FIELDS, answer_object, gold_answer
 
 # name -> record -> completion text
@@ -46,7 +47,8 @@ def majority_answers(train: list[dict[str, Any]]) -> dict[str, str]:
 
 
 def user_message(record: dict[str, Any]) -> str:
-    return next(m["content"] for m in reversed(record["messages"]) if m["role"] == "user")
+    """The record's question, read the way the rewards read a TRL prompt (`rewards.base.prompt_text`)."""
+    return prompt_text(record["messages"])
 
 
 def trivial_answerers(train: list[dict[str, Any]]) -> dict[str, Answerer]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 
 
@@ -50,24 +50,25 @@ def tokenizer_corpus(records: Iterable[dict[str, Any]]) -> Iterator[str]:
         yield gold_answer(r)
 
 
+def _first_per(records: Iterable[dict[str, Any]], key: Callable[[dict[str, Any]], Any], n: int) -> list[dict[str, Any]]:
+    """The first `n` records by id of each `key` group, groups in sorted order."""
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for r in sorted(records, key=lambda r: r["id"]):
+        groups.setdefault(key(r), []).append(r)
+    return [r for k in sorted(groups) for r in groups[k][:n]]
+
+
 def per_task_sample(records: Iterable[dict[str, Any]], per_task: int) -> list[dict[str, Any]]:
     """The first `per_task` records of each task by id: a small, deterministic, balanced subset."""
-    by_task: dict[str, list[dict[str, Any]]] = {}
-    for r in sorted(records, key=lambda r: (r["task"], r["id"])):
-        by_task.setdefault(r["task"], []).append(r)
-    return [r for task in sorted(by_task) for r in by_task[task][:per_task]]
+    return _first_per(records, lambda r: r["task"], per_task)
 
 
 def stratified_subset(records: Iterable[dict[str, Any]], per_stratum: int | None) -> list[dict[str, Any]]:
     """At most `per_stratum` records of each (task, stratum), the first by id: a CPU-sized SFT set
     that still covers every stratum (None keeps everything)."""
-    records = list(records)
     if per_stratum is None:
-        return records
-    by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for r in sorted(records, key=lambda r: r["id"]):
-        by_key.setdefault((r["task"], r["difficulty"]), []).append(r)
-    return [r for key in sorted(by_key) for r in by_key[key][:per_stratum]]
+        return list(records)
+    return _first_per(records, lambda r: (r["task"], r["difficulty"]), per_stratum)
 
 
 def records_hash(records: Iterable[dict[str, Any]]) -> str:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import sys
 
-from factory.config import PARAMS_FILE, read_params
-from factory.params import ParamsError, validate_params
+from factory.config import PARAMS_FILE, load_params
+from factory.params import ParamsError
 
 
 def main() -> None:
     try:
-        validate_params(read_params(), str(PARAMS_FILE))
+        load_params()
     except ParamsError as exc:
         sys.exit(f"check_params: {exc}")
     print(f"check_params: {PARAMS_FILE} is valid")

@@ -3,7 +3,7 @@
 For a checkpoint (default: data/models/sft, else a freshly built tiny model) and the first N
 benchmark prompts (or built-in ones), prints per-prompt latency p50/p95 and tokens/s for the
 in-process ChatModel (what `score` uses for local models) and for the same requests over HTTP
-through the openai client (what endpoint baselines and the judge use), so the HTTP overhead shows.
+through common.openai_client (what endpoint baselines and the judge use), so the HTTP overhead shows.
 
     python benchmarks/serving_latency.py [--model data/models/sft] [--prompts 20] [--max-tokens 64] [--cpu-threads 1]
 """
@@ -26,7 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 def _conversations(n: int) -> list[list[dict[str, str]]]:
     bench = REPO / "data" / "prompts" / "benchmark.jsonl"
     if bench.is_file():
-        from factory.io import read_jsonl
+        from common.io import read_jsonl
 
         rows = read_jsonl(bench)[:n]
     else:
@@ -50,8 +50,7 @@ def main() -> None:
     parser.add_argument("--cpu-threads", type=int, default=1, help="as params eval.cpu_threads (0: torch default)")
     args = parser.parse_args()
 
-    from openai import OpenAI
-
+    from common.openai_client import ChatClient
     from conftest import corpus, serve
     from factory.serving import ChatModel, Decoding
 
@@ -74,13 +73,13 @@ def main() -> None:
     _report("in-process", latencies, tokens)
 
     with serve(model_dir, "bench") as url:
-        client = OpenAI(base_url=url, api_key="unused")
-        kwargs = dict(model="bench", temperature=0.1, top_p=1.0, max_tokens=args.max_tokens, seed=0)
-        client.chat.completions.create(messages=conversations[0], **kwargs)
+        client = ChatClient(url, max_retries=0)
+        request = dict(model="bench", temperature=0.1, top_p=1.0, max_tokens=args.max_tokens, seed=0)
+        client.chat({**request, "messages": conversations[0]})  # warm-up
         latencies, tokens = [], 0
         for c in conversations:
             start = time.perf_counter()
-            tokens += client.chat.completions.create(messages=c, **kwargs).usage.completion_tokens
+            tokens += client.chat({**request, "messages": c}).completion_tokens
             latencies.append(time.perf_counter() - start)
         _report("HTTP", latencies, tokens)
 

@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 from typing import Any, Iterator
 
-from factory.io import write_json
+from common.io import write_json
 
 METRICS_DIR = Path("reports/metrics")
 DETAILS_DIR = Path("reports/details")

@@ -1,19 +1,18 @@
-"""An LLM judge for insights answers, through any OpenAI-compatible endpoint (`openai` client).
+"""An LLM judge for insights answers, through any OpenAI-compatible endpoint (`common.openai_client`).
 
 Used only when params `eval.judge` names a `base_url` and a `model`. The rubric has four
 dimensions scored 1-5; each request runs at temperature 0 asking for a JSON object, `samples`
 requests (seeds 0..samples-1) are averaged, and every response is cached on disk under the hash of
-its request, so re-scoring the same answers costs nothing and gives the same numbers.
+its endpoint and request, so re-scoring the same answers costs nothing and gives the same numbers.
+The shared client retries connection errors, timeouts, 429 and 5xx (`max_retries`), never other 4xx.
 """
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from factory.io import dumps_json, sha256_bytes, write_json
+from common.openai_client import ChatClient, ChatError, ResponseCache
 from rewards.parsing import extract_json_object, parse_number
 from schemas.tasks import InsightsTruth
 
@@ -66,17 +65,11 @@ class Verdict:
 
 class InsightsJudge:
     def __init__(self, config: JudgeConfig) -> None:
-        import openai  # only when a judge is configured
-
         if config.samples < 1:
             raise ValueError("eval.judge.samples must be >= 1")
         self.config = config
-        self._client = openai.OpenAI(
-            base_url=config.base_url,
-            api_key=os.environ.get(config.api_key_env) or "not-needed",
-            timeout=config.timeout_s,
-            max_retries=config.max_retries,
-        )
+        self._client = ChatClient(config.base_url, api_key_env=config.api_key_env, timeout_s=config.timeout_s,
+                                  max_retries=config.max_retries, cache=ResponseCache(config.cache_dir))
         self.requests_sent = 0  # HTTP requests that missed the cache
 
     def request(self, question: str, truth: InsightsTruth, answer: str, seed: int) -> dict[str, Any]:
@@ -93,20 +86,14 @@ class InsightsJudge:
         }
 
     def _cached_call(self, request: dict[str, Any]) -> str:
-        key = sha256_bytes((self.config.base_url + "\n" + dumps_json(request)).encode("utf-8"))
-        path = self.config.cache_dir / key[:2] / f"{key}.json"
-        if path.is_file():
-            return json.loads(path.read_text(encoding="utf-8"))["content"]
-        import openai
-
+        """The judge's answer: cached as {"request", "content"} under sha256(base_url, request)."""
         try:
-            response = self._client.chat.completions.create(**request)
-        except openai.OpenAIError as exc:
+            response = self._client.chat(request)
+        except ChatError as exc:
             raise JudgeError(f"judge {self.config.model} at {self.config.base_url}: {exc}") from exc
-        self.requests_sent += 1
-        content = response.choices[0].message.content or ""
-        write_json(path, {"request": request, "content": content})
-        return content
+        if not response.cached:
+            self.requests_sent += 1
+        return response.text
 
     def evaluate(self, question: str, truth: InsightsTruth, answer: str) -> Verdict:
         totals = dict.fromkeys(RUBRIC, 0.0)

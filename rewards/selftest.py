@@ -20,8 +20,9 @@ Per record (the stage runs it on the benchmark and a sample of train):
 - wrong (JSON tasks): a well-formed answer with every field wrong earns at most the format weight.
 - corruptions (CORRUPTIONS): deterministic wrong versions score strictly below the gold.
 
-Trivial answerers (`factory.scoring.trivial`: the majority training answer, the empty answer, the
-prompt echo) are scored per task on each split given: their task score is a metric, and one at or
+Trivial answerers (`rewards.trivial`: the majority training answer, the empty answer, the prompt
+echo) are scored per task on each split given: their task score (aggregated as the score stage does,
+`rewards.aggregate`: class-balanced for churn) is a metric, and one at or
 above TRIVIAL_MAX is a data warning (a class imbalance no scorer can fix: rebalance the strata),
 listed under `data_warnings`; it fails the test only when TRIVIAL_FLOOR_FAILS is set. The LLM
 judge is never used here.
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 import rewards
-from factory.io import sha256_bytes
+from common.io import sha256_bytes
 from rewards import churn, extraction, sentiment, sql_audit
 from rewards.base import Options, finish, prompt_text
 from rewards.fields import FieldSpec, JsonAnswer, text_similarity
@@ -560,9 +561,11 @@ def run_selftest(records: Iterable[dict[str, Any]], options: Options, progress: 
 
 def trivial_floor(splits: Mapping[str, list[dict[str, Any]]], train: list[dict[str, Any]],
                   options: Options) -> dict[str, Any]:
-    """Mean task score of each trivial answerer (fitted on `train`) per split and task, and a data
-    warning wherever one reaches TRIVIAL_MAX on at least TRIVIAL_MIN_RECORDS records."""
-    from factory.scoring.trivial import trivial_answerers
+    """Task score of each trivial answerer (fitted on `train`) per split and task, aggregated as the
+    score stage's floor is (`rewards.aggregate.task_score`: class-balanced where the task is), and a
+    data warning wherever one reaches TRIVIAL_MAX on at least TRIVIAL_MIN_RECORDS records."""
+    from rewards.aggregate import outcome, task_score
+    from rewards.trivial import trivial_answerers
 
     answerers = trivial_answerers(train)
     floor: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
@@ -572,11 +575,12 @@ def trivial_floor(splits: Mapping[str, list[dict[str, Any]]], train: list[dict[s
         for record in records:
             by_task[record["task"]].append(record)
         for task, rows in sorted(by_task.items()):
+            outcomes = [outcome(task, r["ground_truth"]) for r in rows]
             means = {}
             for name, answerer in answerers.items():
-                total = sum(rewards.score(task, answerer(r), r["ground_truth"], prompt=prompt_text(r["messages"]),
-                                          options=options)["task"] for r in rows)
-                means[name] = round(total / len(rows), 6)
+                scores = [rewards.score(task, answerer(r), r["ground_truth"], prompt=prompt_text(r["messages"]),
+                                        options=options)["task"] for r in rows]
+                means[name] = round(task_score(task, scores, outcomes), 6)
             worst = max(means, key=means.get)
             floor[task][split] = {"records": len(rows), **means}
             if means[worst] >= TRIVIAL_MAX and len(rows) >= TRIVIAL_MIN_RECORDS:

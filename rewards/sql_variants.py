@@ -17,14 +17,14 @@ exactly one variant: a gold result that depends on any row changes in at least o
   earlier or later (late or not changes);
 - attributes moved: partition k of the customers and of the sellers moves to another state that
   occurs in the data, of the products to another category.
-On a commerce.db (the raw tables of `factory.db` are present) the raw tables are perturbed and the
-derived tables are rebuilt with factory.db's own SQL, so every relation between tables and columns
-the pipeline guarantees still holds on each variant (a query right by the schema stays right). On
-any other database each table is perturbed alone: partition k of its rows dropped, floating-point
-values scaled.
+On a commerce.db (the raw tables of `schemas.commerce_db` are present) the raw tables are perturbed
+and the derived tables are rebuilt with the SQL that factory.db builds them with (also in
+schemas.commerce_db), so every relation between tables and columns the pipeline guarantees still
+holds on each variant (a query right by the schema stays right). On any other database each table
+is perturbed alone: partition k of its rows dropped, floating-point values scaled.
 
 Cache: `<db folder>/.sql-variants/<db name>-<path hash>-<content hash>-r<recipe>n<count>/` (the recipe
-tag includes a hash of this module and of factory.db's derivation SQL; or under
+tag includes a hash of this module and of the derivation SQL in schemas/commerce_db.py; or under
 $REWARDS_SQL_VARIANTS_DIR), written in a temporary folder and renamed into place, so a reader never
 sees a partial set; older sets of the same database file are removed when a new one is built.
 """
@@ -39,6 +39,8 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from schemas.commerce_db import CUSTOMER_FEATURES_SQL, DERIVED_TABLES, ORDERS_ENRICHED_SQL, RAW_TABLES
 
 RECIPE_VERSION = 4
 DEFAULT_COUNT = 3
@@ -127,10 +129,8 @@ def _roots(db_path: Path, cache_dir: str | Path | None) -> list[Path]:
 
 @lru_cache(maxsize=1)
 def recipe_fingerprint() -> str:
-    """What the variants are built with: this module and factory.db's derivation SQL, so changed
-    code never serves variants built by the old one."""
-    from factory.db import CUSTOMER_FEATURES_SQL, ORDERS_ENRICHED_SQL
-
+    """What the variants are built with: this module and the commerce database's derivation SQL,
+    so changed code never serves variants built by the old one."""
     material = Path(__file__).read_bytes() + ORDERS_ENRICHED_SQL.encode() + CUSTOMER_FEATURES_SQL.encode()
     return hashlib.sha256(material).hexdigest()[:8]
 
@@ -240,8 +240,6 @@ def _schema(con) -> dict[str, list[tuple[str, str]]]:
 
 
 def _is_commerce_layout(tables: dict[str, dict[str, str]]) -> bool:
-    from factory.db import DERIVED_TABLES, RAW_TABLES
-
     needed = {"orders", "order_items", "order_payments", "order_reviews", "customers", "products"}
     return needed <= tables.keys() and set(DERIVED_TABLES) <= tables.keys() and needed <= set(RAW_TABLES)
 
@@ -260,8 +258,6 @@ def _perturb_table(con, table: str, columns: dict[str, str], k: int, count: int)
 
 def _perturb_commerce(con, tables: dict[str, dict[str, str]], k: int, count: int) -> None:
     """The raw tables perturbed (see the module docstring), then the derived ones rebuilt."""
-    from factory.db import CUSTOMER_FEATURES_SQL, DERIVED_TABLES, ORDERS_ENRICHED_SQL
-
     j = k - 1  # this variant's share of every partition
     parts = max(count, 3)  # with fewer than 3 variants some rows stay untouched, rather than half dropped
 

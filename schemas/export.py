@@ -16,7 +16,7 @@ from types import ModuleType
 
 from pydantic import BaseModel
 
-from factory.io import dumps_json
+from common.io import dumps_json
 from schemas import raw, records, tasks
 
 MODULES: tuple[ModuleType, ...] = (raw, tasks, records)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from factory.config import load_params
-from factory.io import sha256_tree
+from common.io import sha256_tree
 from factory.reporting import write_stage_metrics
 from factory.training import gemma
 from factory.training.base_model import build_tiny_model, check_model_dir, count_parameters, import_base, load_model

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from factory.config import load_params
-from factory.io import write_jsonl
+from common.io import write_jsonl
 from factory.prompts import labeler as labeler_module
 from factory.prompts import lexicon, overrides
 from factory.prompts.base import GenerationContext

@@ -7,7 +7,7 @@ import json
 import sys
 
 from factory.config import load_params
-from factory.io import atomic_path, dumps_json, write_json
+from common.io import atomic_path, dumps_json, write_json
 from factory.prompts import label_quality as lq
 from factory.prompts.labeler import make_labeler
 

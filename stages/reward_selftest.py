@@ -20,7 +20,7 @@ from typing import Any
 
 import rewards
 from factory.config import load_params
-from factory.io import sha256_bytes
+from common.io import sha256_bytes
 from factory.reporting import write_stage_metrics
 from rewards.consistency import check_references
 from rewards.selftest import run_selftest, trivial_floor
@@ -45,7 +45,7 @@ def main() -> int:
     train_all = read_records(TRAIN)
     train = sample_by_id(train_all, int(params["selftest_train_sample"]))
     options = rewards.options(db_path=DB, weights=params["weights"], sql_timeout_s=params["sql_timeout_s"],
-                              sql_max_rows=params.get("sql_max_rows", 1000))
+                              sql_max_rows=params["sql_max_rows"])
     report = run_selftest(benchmark + train, options, progress=True)
     report["inputs"] = {"benchmark_records": len(benchmark), "train_sample": len(train)}
     floor = trivial_floor({"benchmark": benchmark, "train": train_all}, train_all, options)

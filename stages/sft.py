@@ -10,13 +10,13 @@ from pathlib import Path
 from accelerate import PartialState
 
 from factory.config import load_params
-from factory.io import write_text
+from common.io import write_text
 from factory.reporting import write_stage_metrics
 from factory.training.data import per_task_sample, stratified_subset
 from schemas.records import read_records
 from factory.training.monitors import Thresholds, completion_warnings, log_rows, plot_curves, write_csv
 from factory.training.sft import samples_markdown, sample_report, train_sft
-from factory.training.scoring import format_scorer
+from factory.training.reward_funcs import format_scorer
 
 PROMPTS = Path("data/prompts")
 BASE = Path("data/models/base")
@@ -29,7 +29,7 @@ def main() -> None:
     params = load_params()
     sft = params["sft"]
     train = stratified_subset(read_records(PROMPTS / "train.jsonl"), sft["train_per_stratum"])
-    val = read_records(PROMPTS / "val.jsonl")
+    val = stratified_subset(read_records(PROMPTS / "val.jsonl"), sft["val_per_stratum"])
     run = train_sft(train, val, base_dir=BASE, out_dir=OUT, params=sft, work_dir=WORK,
                     backend=sft["backend"], tracking_params=params["tracking"])
     if not PartialState().is_main_process:  # under `accelerate launch`, one process writes the reports

@@ -1,7 +1,7 @@
 """Print readable prompt records: `python -m stages.show_prompts --task sql -n 3 [--split val] [--stratum join]`."""
 import argparse
 
-from factory.io import read_jsonl
+from common.io import read_jsonl
 from factory.prompts.publish import SPLIT_FILES
 from factory.prompts.show import pick, render_text
 from schemas.tasks import TASKS

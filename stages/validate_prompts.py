@@ -3,7 +3,7 @@ import sys
 from pathlib import Path
 
 from factory.config import load_params
-from factory.io import read_jsonl, write_text
+from common.io import read_jsonl, write_text
 from factory.reporting import write_stage_metrics
 from factory.prompts.publish import SPLIT_FILES
 from factory.prompts.show import sample_page

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from factory.io import sha256_file, sha256_tree
+from common.io import sha256_file, sha256_tree
 
 from pipeline_copy import REPO, copy_repo, set_param, tiny_params
 

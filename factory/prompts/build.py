@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from factory.db import table_hashes
-from factory.io import write_jsonl
+from common.io import write_jsonl
 from factory.prompts import GENERATORS
 from factory.prompts.base import GenerationContext
 from factory.prompts.publish import publish

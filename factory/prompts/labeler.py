@@ -1,4 +1,4 @@
-"""Ground truth for review extraction: deterministic rules, or an LLM through the `openai` client.
+"""Ground truth for review extraction: deterministic rules, or an LLM behind an OpenAI-compatible endpoint.
 
 `RuleLabeler` applies the labeling guide (docs/labeling.md) with the structured facts (stars, lateness,
 order status, B2W's recommend flag) and a PT-BR lexicon (`lexicon.py`): the text decides polarity where
@@ -8,18 +8,17 @@ reviewed gold set is measured by `label_quality.py`. The same signals say whethe
 (clear, agreeing signals) or `hard` (3 stars, words against stars, good product but late, irony,
 several complaints).
 
-`OpenAILabeler` asks an OpenAI-compatible endpoint for the same 10 fields. Every raw answer is cached
-on disk under the sha256 of (model, messages), one file per answer written atomically, so a killed run
-resumes where it stopped and a rerun is byte-identical. Requests run concurrently with retries and
-exponential backoff; an answer that does not parse or validate falls back to the rule label, and
-the reason is recorded.
+`OpenAILabeler` asks an OpenAI-compatible endpoint for the same 10 fields, through the shared client
+(`common.openai_client`: retries with exponential backoff, on-disk cache). Every raw answer is cached
+under the sha256 of (model, messages, max_tokens), one file per answer written atomically, so a killed
+run resumes where it stopped and a rerun is byte-identical. Requests run concurrently; an answer that
+does not parse or validate falls back to the rule label, and the reason is recorded.
 """
 from __future__ import annotations
 
 import json
 import logging
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,8 @@ from typing import Any, Sequence
 
 from pydantic import ValidationError
 
-from factory.io import atomic_path, sha256_bytes
+from common.io import sha256_bytes
+from common.openai_client import ChatClient, ChatError, ResponseCache
 from factory.prompts import lexicon
 from factory.prompts.text import ORDER_STATUS_PT, clip_text, fold
 from schemas.tasks import ExtractionTruth
@@ -242,7 +242,13 @@ LABELER_SYSTEM = (
 
 
 class LabelerError(RuntimeError):
-    """The endpoint could not be reached after every retry."""
+    """The endpoint refused the request, or could not be reached after every retry."""
+
+
+def _cache_entry_json(entry: dict[str, Any]) -> str:
+    """A cache file as the labeler has always written it ({"model", "content"}, one line), so that
+    existing caches stay valid and a rerun writes the same bytes."""
+    return json.dumps(entry, ensure_ascii=False)
 
 
 @dataclass
@@ -288,59 +294,42 @@ class OpenAILabeler:
 
     def __init__(self, base_url: str, model: str, cache_dir: str | Path, concurrency: int = 4,
                  max_retries: int = 4, timeout_s: float = 60.0, backoff_s: float = 0.5,
-                 max_tokens: int = 400, api_key: str = "not-needed"):
-        from openai import OpenAI
-
+                 max_tokens: int = 400, api_key_env: str | None = "OPENAI_API_KEY"):
         if not base_url or not model:
             raise ValueError("prompts.labeler.backend=openai needs prompts.labeler.base_url and .model")
         self.model = model
         self.cache_dir = Path(cache_dir)
         self.concurrency = max(1, int(concurrency))
-        self.max_retries = int(max_retries)
-        self.backoff_s = backoff_s
         self.max_tokens = int(max_tokens)
-        self.client = OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=0)
+        self.client = ChatClient(base_url, api_key_env=api_key_env, timeout_s=timeout_s, max_retries=max_retries,
+                                 backoff_s=backoff_s, cache=ResponseCache(self.cache_dir, dumps=_cache_entry_json))
         self.stats = LabelerStats()
 
     def messages(self, prompt: str) -> list[dict[str, str]]:
         return [{"role": "system", "content": LABELER_SYSTEM}, {"role": "user", "content": prompt}]
 
     def cache_key(self, prompt: str) -> str:
+        """The answer's cache file name (and its `prompt_sha256` in reports): computed as it always has
+        been, so existing caches keep answering."""
         payload = json.dumps({"model": self.model, "messages": self.messages(prompt), "max_tokens": self.max_tokens},
                              ensure_ascii=False, sort_keys=True)
         return sha256_bytes(payload.encode())
 
-    def _cache_file(self, key: str) -> Path:
-        return self.cache_dir / key[:2] / f"{key}.json"
-
-    def _request(self, prompt: str) -> str:
-        import openai
-
-        transient = (openai.APIConnectionError, openai.APITimeoutError, openai.RateLimitError, openai.InternalServerError)
-        for attempt in range(self.max_retries + 1):
-            try:
-                response = self.client.chat.completions.create(
-                    model=self.model, messages=self.messages(prompt), temperature=0.0, max_tokens=self.max_tokens,
-                )
-                self.stats.requests += 1
-                return response.choices[0].message.content or ""
-            except transient as exc:
-                if attempt == self.max_retries:
-                    raise LabelerError(f"labeler endpoint failed after {attempt + 1} attempts: {exc}") from exc
-                self.stats.retries += 1
-                time.sleep(self.backoff_s * 2 ** attempt)
-        raise AssertionError("unreachable")
-
     def answer(self, prompt: str) -> str:
         """The raw model answer for `prompt`, from the cache or the endpoint (then cached)."""
-        path = self._cache_file(self.cache_key(prompt))
-        if path.exists():
+        request = {"model": self.model, "messages": self.messages(prompt), "temperature": 0.0,
+                   "max_tokens": self.max_tokens}
+        try:
+            response = self.client.chat(request, cache_key=self.cache_key(prompt), cache_record={"model": self.model})
+        except ChatError as exc:
+            self.stats.retries += exc.attempts - 1
+            raise LabelerError(f"labeler endpoint failed: {exc}") from exc
+        if response.cached:
             self.stats.cache_hits += 1
-            return json.loads(path.read_text(encoding="utf-8"))["content"]
-        content = self._request(prompt)
-        with atomic_path(path) as tmp:
-            tmp.write_text(json.dumps({"model": self.model, "content": content}, ensure_ascii=False), encoding="utf-8")
-        return content
+        else:
+            self.stats.requests += 1
+            self.stats.retries += response.attempts - 1
+        return response.text
 
     def label_many(self, prompts: Sequence[str], fallbacks: Sequence[ExtractionTruth],
                    progress: bool = False) -> list[tuple[ExtractionTruth, str]]:
@@ -370,13 +359,11 @@ def make_labeler(cfg: dict[str, Any], cache_dir: str | Path = "data/cache/labele
     if backend == "rules":
         return RuleLabeler()
     if backend == "openai":
-        import os
-
         return OpenAILabeler(
             cfg.get("base_url"), cfg.get("model"), cfg.get("cache_dir") or cache_dir,
             concurrency=cfg.get("concurrency", 4), max_retries=cfg.get("max_retries", 4),
             timeout_s=cfg.get("timeout_s", 60.0), max_tokens=cfg.get("max_tokens", 400),
-            api_key=os.environ.get(cfg.get("api_key_env") or "OPENAI_API_KEY", "not-needed"),
+            api_key_env=cfg.get("api_key_env") or "OPENAI_API_KEY",
         )
     raise ValueError(f"params.yaml prompts.labeler.backend: unknown backend {backend!r} (rules | openai)")
 

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from factory.io import atomic_path, dumps_json, sha256_bytes, sha256_file, sha256_tree, write_json, write_jsonl, write_text
+from common.io import atomic_path, dumps_json, sha256_bytes, sha256_file, sha256_tree, write_json, write_jsonl, write_text
 from factory.prompts.split import SplitResult
 from schemas.tasks import STRATA, TASKS
 
@@ -161,7 +161,7 @@ def dataset_card(manifest: dict[str, Any], metrics: dict[str, Any], params: dict
     tasks = "\n".join(f"- `{t}`: {TASK_DOCS[t]}" for t in TASKS)
     licenses = "\n".join(f"- {LICENSES[s]}" for s in sorted(sources))
     leak = metrics["leakage"]
-    n = params["prompts"].get("leakage_ngram", 8)
+    n = params["prompts"]["leakage_ngram"]
     removed = ", ".join(f"{t}: " + ", ".join(f"{r} {k}" for r, k in c.items()) for t, c in metrics["removed"].items()) or "none"
     shortfall = ", ".join(f"{t} ({v['available']} of {v['wanted']})" for t, v in metrics["shortfall"].items()) or "none"
     sql, quotes = metrics["sql_templates"], metrics["review_text_overlap"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from itertools import zip_longest
 from typing import Iterator
 
-from factory.io import sha256_bytes
+from common.io import sha256_bytes
 from factory.prompts.base import GenerationContext
 from factory.prompts.labeler import Label, ReviewFacts, RuleLabeler
 from factory.prompts.overrides import Overrides

@@ -15,7 +15,7 @@ import duckdb
 import great_expectations.expectations as gxe
 import pandas as pd
 
-from factory.io import sha256_file
+from common.io import sha256_file
 from factory.prompts.base import BENCHMARK_SIZE, BENCHMARK_STRATA
 from factory.prompts.publish import SPLIT_FILES
 from factory.prompts.split import OverlapIndex, SplitConfig, leakage

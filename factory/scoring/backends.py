@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from factory.io import sha256_tree
-from factory.serving import ChatModel, Decoding
+from common.io import sha256_tree
+from common.openai_client import ChatClient, ChatError
+from factory.generation import Decoding
+from factory.serving import ChatModel
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,8 @@ class Backend(Protocol):
 
 
 class LocalBackend:
-    """A HF checkpoint folder generating in this process (the same ChatModel that factory.serving serves)."""
+    """A HF checkpoint folder generating in this process: the ChatModel factory.serving serves, so the
+    decoding is `factory.generation.complete`, one call per prompt (reseeded: order-independent scores)."""
 
     privacy = "local"
 
@@ -63,22 +66,20 @@ class LocalBackend:
 
 
 class EndpointBackend:
-    """An OpenAI-compatible chat-completions endpoint through the `openai` client (an API baseline)."""
+    """An OpenAI-compatible chat-completions endpoint (an API baseline), through `common.openai_client`:
+    retried on connection errors, 429 and 5xx, never cached (every benchmark run is measured)."""
 
     def __init__(self, name: str, base_url: str, model: str, price_per_1k_tokens: float = 0.0,
                  api_key_env: str | None = None, privacy: str = "api", timeout_s: float = 60.0,
                  max_retries: int = 3) -> None:
-        from openai import OpenAI
-
         if privacy not in ("local", "api"):
             raise ValueError(f"endpoint {name!r}: privacy must be 'local' (self-hosted here) or 'api', got {privacy!r}")
         if api_key_env and not os.environ.get(api_key_env):
             raise ValueError(f"endpoint {name!r}: environment variable {api_key_env} (its API key) is not set")
-        # Servers without auth (factory.serving, vLLM, Ollama) accept any key; the client requires one.
-        api_key = os.environ[api_key_env] if api_key_env else "no-key"
+        # Without api_key_env no key is sent: servers without auth (factory.serving, vLLM, Ollama) need none.
         self.name, self.base_url, self.model, self.privacy = name, base_url, model, privacy
         self.price_per_1k_tokens = float(price_per_1k_tokens)
-        self.client = OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries)
+        self.client = ChatClient(base_url, api_key_env=api_key_env, timeout_s=timeout_s, max_retries=max_retries)
 
     KEYS = ("name", "base_url", "model", "price_per_1k_tokens", "api_key_env", "privacy", "timeout_s", "max_retries")
 
@@ -96,26 +97,15 @@ class EndpointBackend:
                    spec.get("max_retries", 3))
 
     def generate(self, messages: list[dict[str, str]], decoding: Decoding) -> Generation:
-        from openai import OpenAIError
-
-        start = time.perf_counter()
+        request = {"model": self.model, "messages": messages, "temperature": decoding.temperature,
+                   "top_p": decoding.top_p, "max_tokens": decoding.max_tokens, "seed": decoding.seed, "n": 1}
         try:
-            response = self.client.chat.completions.create(
-                model=self.model, messages=messages, temperature=decoding.temperature, top_p=decoding.top_p,
-                max_tokens=decoding.max_tokens, seed=decoding.seed, n=1,
-            )
-        except OpenAIError as err:
+            response = self.client.chat(request)
+        except ChatError as err:
             raise RuntimeError(f"endpoint {self.name!r} ({self.base_url}, model {self.model!r}): {err}") from err
-        latency = time.perf_counter() - start
-        choice = response.choices[0]
-        usage = response.usage
-        return Generation(
-            text=choice.message.content or "",
-            prompt_tokens=usage.prompt_tokens if usage else None,
-            completion_tokens=usage.completion_tokens if usage else None,
-            finish_reason=choice.finish_reason,
-            latency_s=latency,
-        )
+        return Generation(text=response.text, prompt_tokens=response.prompt_tokens,
+                          completion_tokens=response.completion_tokens, finish_reason=response.finish_reason,
+                          latency_s=response.latency_s)
 
     def cost_usd(self, generation: Generation) -> float | None:
         """Tokens x price; unknown (None) when the endpoint reported no usage, never guessed."""

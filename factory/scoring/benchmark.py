@@ -1,7 +1,7 @@
 """Score every configured model, and the trivial floor, on the benchmark; write metrics and details.
 
 Targets, in params order: the local checkpoints `eval.models` (folders under data/models/) then the
-OpenAI-compatible endpoints `eval.endpoints`; beside them the trivial answerers (`trivial.py`,
+OpenAI-compatible endpoints `eval.endpoints`; beside them the trivial answerers (`rewards/trivial.py`,
 fitted on data/prompts/train.jsonl), scored through the same scorer. Per target, the headline
 figures go to reports/metrics/score/<name>.json (DVC metrics) and everything to
 reports/details/score/<name>.json; the floor is `floor.json` in both. Each output folder is written
@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from factory.io import atomic_path, write_json
+from common.io import atomic_path, write_json
 from factory.scoring.backends import Backend, EndpointBackend, LocalBackend
 from factory.scoring.lineage import data_lineage
 from factory.scoring.metrics import floor_headline, headline, summarize, summarize_scores
 from factory.scoring.run import Scorer, decoding_from_params, latency_csv, run_benchmark, score_answers, write_generations
-from factory.scoring.trivial import trivial_answerers
+from rewards.trivial import trivial_answerers
 from factory.training.monitors import Thresholds, completion_warnings
 from factory.training.sampling import degeneracy
 from schemas.records import read_records

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from factory.io import dumps_json, sha256_bytes, sha256_file
+from common.io import dumps_json, sha256_bytes, sha256_file
 
 
 def params_sha256(params: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from factory.reporting import round_sig, short_hash
+from rewards.aggregate import task_score
 from schemas.tasks import CLASS_BALANCED, STRATA, TASKS
 
 # The staged reward and its parts: reported at every level. Other sub-scores are task-specific.
@@ -48,14 +49,12 @@ def mean_scores(rows: list[dict[str, Any]], keys: Iterable[str] | None = None) -
 
 
 def class_balanced_task(rows: list[dict[str, Any]]) -> float:
-    """Mean over outcome classes of the mean task score (schemas.tasks.CLASS_BALANCED): a constant
-    answer gets exactly 0.5 on a binary outcome, whatever the class mix of the prompts."""
-    by_class: dict[Any, list[float]] = defaultdict(list)
+    """Mean over outcome classes of the mean task score of one task's rows (`rewards.aggregate`, the
+    rule the reward self-test's trivial floor uses too)."""
     for row in rows:
         if "outcome" not in row:
             raise KeyError(f"{row['id']}: a {row['task']} row needs its outcome for the class-balanced task score")
-        by_class[row["outcome"]].append(float(row["scores"]["task"]))
-    return round(float(np.mean([np.mean(v) for v in by_class.values()])), DIGITS)
+    return round(task_score(rows[0]["task"], [r["scores"]["task"] for r in rows], [r["outcome"] for r in rows]), DIGITS)
 
 
 def _ordered(present: Iterable[str], order: Iterable[str]) -> list[str]:

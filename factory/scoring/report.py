@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from factory.io import atomic_path, read_jsonl, write_text
+from common.io import atomic_path, read_jsonl, write_text
 from factory.scoring.benchmark import FLOOR, target_names
-from factory.scoring.trivial import TRIVIAL
+from rewards.trivial import TRIVIAL
 from schemas.records import read_records
 from schemas.tasks import STRATA, TASKS
 
@@ -297,4 +297,4 @@ def build_report(params: dict[str, Any], paths: ReportPaths = ReportPaths(),
     curves = [p for p in paths.curves if p.is_file()]
     images = [Path(os.path.relpath(p, paths.page.parent)).as_posix() for p in [paths.score_png, *curves]]
     write_text(paths.page, render_benchmark(metrics, floor, eval_params, images))
-    write_text(paths.worst_cases, render_worst_cases(generations, records, int(eval_params.get("worst_cases", 2)), gold))
+    write_text(paths.worst_cases, render_worst_cases(generations, records, int(eval_params["worst_cases"]), gold))

@@ -8,10 +8,11 @@ from typing import Any, Callable
 
 from tqdm import tqdm
 
-from factory.io import write_jsonl
+from common.io import write_jsonl
 from factory.scoring.backends import Backend
-from factory.scoring.trivial import user_message
 from factory.serving import Decoding
+from rewards.aggregate import outcome
+from rewards.trivial import user_message
 from schemas.tasks import CLASS_BALANCED
 
 # (task, completion, ground_truth, prompt) -> sub-scores incl. "reward" (see benchmark.make_scorer);
@@ -61,7 +62,7 @@ def score_row(record: dict[str, Any], completion: str, scorer: Scorer) -> dict[s
     row = {"id": record["id"], "task": record["task"], "difficulty": record["difficulty"],
            "completion": completion, "scores": scores}
     if record["task"] in CLASS_BALANCED:
-        row["outcome"] = record["ground_truth"][CLASS_BALANCED[record["task"]]]
+        row["outcome"] = outcome(record["task"], record["ground_truth"])
     return row
 
 

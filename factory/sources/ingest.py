@@ -18,7 +18,7 @@ import duckdb
 from tqdm import tqdm
 
 from factory import duck
-from factory.io import atomic_path, crash_point
+from common.io import atomic_path, crash_point
 from factory.sources.columns import arrow_schema
 from factory.sources.errors import SourceError
 from factory.sources.parquet import ParquetSink
@@ -71,9 +71,8 @@ def _sources(params_data: dict[str, Any], tmp: Path) -> tuple[Path, Path | None]
     """The Olist folder and B2W file to read (writing the synthetic CSVs first if asked to)."""
     source = params_data.get("source")
     if source == "synthetic":
-        syn = params_data.get("synthetic") or {}
-        b2w = write_csvs(int(syn.get("seed", 0)), int(syn.get("orders", 5000)),
-                         int(syn.get("b2w_reviews", 1000)), tmp / SYNTHETIC_DIR)
+        syn = params_data["synthetic"]
+        b2w = write_csvs(int(syn["seed"]), int(syn["orders"]), int(syn["b2w_reviews"]), tmp / SYNTHETIC_DIR)
         return tmp / SYNTHETIC_DIR, b2w
     if source == "olist":
         if not params_data.get("olist_dir"):

@@ -16,7 +16,8 @@ from typing import Any, Iterable
 import torch
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
-from factory.io import atomic_path
+from common.io import atomic_path
+from factory.generation import neutral_generation_config  # owned there; gemma and backends import it from here
 
 PAD_TOKEN = "<|endoftext|>"
 IM_START = "<|im_start|>"
@@ -117,15 +118,6 @@ def tiny_config(
         pad_token_id=tokenizer.convert_tokens_to_ids(PAD_TOKEN),
         dtype="float32",
     )
-
-
-def neutral_generation_config(model: Any, tokenizer: Any) -> Any:
-    """A generation config that only says how to stop and pad: no sampling defaults to leak in."""
-    from transformers import GenerationConfig
-
-    eos = tokenizer.eos_token_id
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
-    return GenerationConfig(eos_token_id=eos, pad_token_id=pad, bos_token_id=model.config.bos_token_id)
 
 
 def build_tiny_model(

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from factory.io import dumps_json, sha256_bytes, write_text
+from common.io import dumps_json, sha256_bytes, write_text
 
 FINGERPRINT = "fingerprint.json"
 

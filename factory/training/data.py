@@ -73,6 +73,6 @@ def stratified_subset(records: Iterable[dict[str, Any]], per_stratum: int | None
 
 def records_hash(records: Iterable[dict[str, Any]]) -> str:
     """A content hash of records (for resume fingerprints)."""
-    from factory.io import dumps_json, sha256_bytes
+    from common.io import dumps_json, sha256_bytes
 
     return sha256_bytes(dumps_json(list(records)).encode("utf-8"))

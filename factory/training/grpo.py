@@ -4,23 +4,24 @@ Defaults (params.yaml `train.*`): beta 0 (no reference model), Dr. GRPO loss, no
 rewards, constant_with_warmup at lr 5e-6, 4 generations, truncated completions masked. Sampling
 uses `train.temperature` / `train.top_p` / `train.top_k`, passed explicitly, and the policy's own
 generation_config is replaced by a neutral one (eos/pad only) so a checkpoint's sampling defaults
-can never leak in; `effective_sampling` reads back what `generate` will really use.
+can never leak in; `effective_sampling` reads back what `generate` will really use. TRL generates;
+the sampling fields and the neutral config come from `factory.generation`, the loading, resuming and
+saving from the skeleton shared with SFT (`factory.training.runner`).
 """
 from __future__ import annotations
 
 import math
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from factory.io import sha256_tree
-from factory.training import checkpoints, tracking
-from factory.training.backends import LoraSpec, choose_backend, load_policy, precision_args, save_policy, vllm_args
-from factory.training.base_model import neutral_generation_config
+from common.io import sha256_tree
+from factory.generation import neutral_generation_config, sampling_fields
+from factory.training.backends import precision_args, vllm_args
 from factory.training.data import grpo_dataset, records_hash
 from factory.training.monitors import FailureMonitor, MonitorCallback, Thresholds
+from factory.training.runner import Recipe, fifth_mean, finite_mean, run, train_rows
 
 RewardFunc = Callable[..., list]
 
@@ -54,15 +55,16 @@ def grpo_args(params: dict[str, Any], work_dir: Path, *, report: list[str], eval
     # overhead-bound, so 32 completions cost little more than 8. TRL's importance ratio corrects
     # the few steps of staleness (watch clip_ratio/*).
     per_generation = params.get("steps_per_generation") or params["gradient_accumulation_steps"]
+    sampling = train_sampling(params)
     return GRPOConfig(
         output_dir=str(work_dir),
         max_steps=params["max_steps"],
         learning_rate=params["learning_rate"],
         lr_scheduler_type=params["lr_scheduler_type"],
         warmup_steps=params["warmup_steps"],
-        temperature=params["temperature"],
-        top_p=params["top_p"],
-        top_k=params.get("top_k", 0),
+        temperature=sampling["temperature"],
+        top_p=sampling["top_p"],
+        top_k=sampling["top_k"],
         beta=params["beta"],
         loss_type=params["loss_type"],
         scale_rewards=params["scale_rewards"],
@@ -92,6 +94,12 @@ def grpo_args(params: dict[str, Any], work_dir: Path, *, report: list[str], eval
     )
 
 
+def train_sampling(params: dict[str, Any]) -> dict[str, Any]:
+    """The sampling train.* asks for, in generation-config fields (factory.generation.sampling_fields)."""
+    return {**sampling_fields(params["temperature"], params["top_p"], params.get("top_k", 0)),
+            "max_new_tokens": params["max_completion_length"]}
+
+
 def effective_sampling(trainer: Any) -> dict[str, Any]:
     """The sampling settings `generate` will actually use: TRL's config merged over the policy's own."""
     model = trainer.accelerator.unwrap_model(trainer.model)
@@ -101,11 +109,84 @@ def effective_sampling(trainer: Any) -> dict[str, Any]:
 
 def check_sampling(sampling: dict[str, Any], params: dict[str, Any]) -> None:
     """Fail before training when the merged generation config differs from train.* (the seed bug)."""
-    want = {"do_sample": True, "temperature": params["temperature"], "top_p": params["top_p"],
-            "top_k": params.get("top_k", 0), "max_new_tokens": params["max_completion_length"]}
+    want = train_sampling(params)
     wrong = {k: (sampling.get(k), v) for k, v in want.items() if sampling.get(k) != v}
     if wrong:
         raise RuntimeError(f"generation would not use train.* sampling: (got, wanted) = {wrong}")
+
+
+class _Grpo(Recipe):
+    """GRPO's pieces for the shared skeleton (factory.training.runner)."""
+
+    name = "grpo"
+
+    def __init__(self, train_records: Sequence[dict[str, Any]], val_records: Sequence[dict[str, Any]], *,
+                 policy_dir: str | Path, params: dict[str, Any], reward_funcs: Sequence[RewardFunc], work_dir: Path,
+                 monitor: FailureMonitor, callbacks: Sequence[Any]) -> None:
+        self.train_records, self.val_records, self.policy_dir = train_records, val_records, policy_dir
+        self.params, self.reward_funcs, self.work_dir = params, list(reward_funcs), work_dir
+        self.monitor, self.callbacks = monitor, callbacks
+        self.names = [f.__name__ for f in reward_funcs]
+        self.sampling: dict[str, Any] = {}  # set by ready(): what TRL's generate will use
+        self.epoch = 1
+        self.train_dropped = 0
+
+    def load_kwargs(self, backend: str) -> dict[str, Any]:
+        fast_inference = backend == "unsloth" and vllm_args(self.params)["use_vllm"]  # Unsloth's own vLLM generation
+        return dict(fast_inference=fast_inference,
+                    gpu_memory_utilization=self.params.get("vllm_gpu_memory_utilization", 0.3))
+
+    def prepare(self, model: Any, tokenizer: Any) -> None:
+        base = model.get_base_model() if hasattr(model, "get_base_model") else model
+        base.generation_config = neutral_generation_config(base, tokenizer)
+
+    def fit(self, tokenizer: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+        params = self.params
+        train, train_dropped = fit_prompts(self.train_records, tokenizer, params["max_prompt_length"])
+        val, val_dropped = fit_prompts(self.val_records, tokenizer, params["max_prompt_length"])
+        if not train:
+            raise ValueError(f"every training prompt is longer than train.max_prompt_length={params['max_prompt_length']}")
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        per_generation = params.get("steps_per_generation") or params["gradient_accumulation_steps"]
+        needed = params["per_device_train_batch_size"] * per_generation * world // params["num_generations"]
+        if len(train) < needed:
+            raise ValueError(f"{len(train)} training prompts, but one generation batch needs {needed} "
+                             "(per_device_train_batch_size x steps_per_generation x processes / num_generations)")
+        self.train_dropped = train_dropped
+        return train, val, train_dropped + val_dropped
+
+    def config(self, report_to: list[str], train: list[dict[str, Any]], val: list[dict[str, Any]]) -> Any:
+        return grpo_args(self.params, self.work_dir, report=report_to, evaluate=bool(val))
+
+    def fingerprint(self, backend: str, train: list[dict[str, Any]], val: list[dict[str, Any]]) -> dict[str, Any]:
+        return dict(train=self.params, backend=backend, policy=sha256_tree(self.policy_dir), rewards=self.names,
+                    prompts=records_hash(train), val=records_hash(val))
+
+    def trainer(self, model: Any, tokenizer: Any, config: Any, train: list[dict[str, Any]], val: list[dict[str, Any]]) -> Any:
+        from trl import GRPOTrainer
+
+        return GRPOTrainer(
+            model=model, args=config, processing_class=tokenizer, reward_funcs=self.reward_funcs,
+            train_dataset=grpo_dataset(train), eval_dataset=grpo_dataset(val) if val else None,
+            callbacks=[MonitorCallback(self.monitor), *self.callbacks],
+        )
+
+    def ready(self, trainer: Any, backend: str, train: list[dict[str, Any]]) -> None:
+        params = self.params
+        self.sampling = effective_sampling(trainer)
+        check_sampling(self.sampling, params)
+        self.epoch = steps_per_epoch(len(train), params, trainer.accelerator.num_processes)
+        print(f"grpo: {len(train)} prompts x {params['num_generations']} generations / "
+              f"({params['per_device_train_batch_size']} batch x {params['gradient_accumulation_steps']} accumulation x "
+              f"{trainer.accelerator.num_processes} processes) = {self.epoch} steps per epoch; max_steps {params['max_steps']} "
+              f"= {params['max_steps'] / self.epoch:.2f} epochs; dropped {self.train_dropped} prompts over max_prompt_length; "
+              f"backend {backend}; sampling {self.sampling}", flush=True)
+
+    def evaluate(self, trainer: Any, val: list[dict[str, Any]]) -> dict[str, Any]:
+        last_eval = max((e["step"] for e in trainer.state.log_history if "eval_reward" in e), default=None)
+        if val and last_eval != trainer.state.global_step:
+            trainer.evaluate()  # the final policy's per-task reward on val, whatever eval_steps was
+        return {}  # the eval figures are in the log history (summarize reads them)
 
 
 def train_grpo(
@@ -122,77 +203,18 @@ def train_grpo(
     callbacks: Sequence[Any] = (),
 ) -> GrpoRun:
     """GRPO from `policy_dir`; the merged policy goes to `out_dir`. Resumes an interrupted identical run."""
-    from trl import GRPOTrainer
-
-    work_dir = Path(work_dir)
-    chosen = choose_backend(params.get("backend", "auto"))
-    lora = LoraSpec.from_params(params.get("lora"))
-    max_seq = params["max_prompt_length"] + params["max_completion_length"]
-    fast_inference = chosen == "unsloth" and vllm_args(params)["use_vllm"]  # Unsloth's own vLLM generation
-    model, tokenizer = load_policy(policy_dir, backend=chosen, lora=lora, max_seq_length=max_seq, seed=params["seed"],
-                                   fast_inference=fast_inference,
-                                   gpu_memory_utilization=params.get("vllm_gpu_memory_utilization", 0.3))
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    base.generation_config = neutral_generation_config(base, tokenizer)
-    train_kept, train_dropped = fit_prompts(train_records, tokenizer, params["max_prompt_length"])
-    val_kept, val_dropped = fit_prompts(val_records, tokenizer, params["max_prompt_length"])
-    if not train_kept:
-        raise ValueError(f"every training prompt is longer than train.max_prompt_length={params['max_prompt_length']}")
-    names = [f.__name__ for f in reward_funcs]
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    per_generation = params.get("steps_per_generation") or params["gradient_accumulation_steps"]
-    needed = params["per_device_train_batch_size"] * per_generation * world // params["num_generations"]
-    if len(train_kept) < needed:
-        raise ValueError(f"{len(train_kept)} training prompts, but one generation batch needs {needed} "
-                         "(per_device_train_batch_size x steps_per_generation x processes / num_generations)")
-    # The config first: it sets up the (possibly distributed) process state the checkpoint logic uses.
-    args = grpo_args(params, work_dir, report=tracking.report_to(tracking_params, run_name="grpo"),
-                     evaluate=bool(val_kept))
-    resume = checkpoints.prepare_distributed(work_dir, checkpoints.fingerprint(
-        train=params, backend=chosen, policy=sha256_tree(policy_dir), rewards=names,
-        prompts=records_hash(train_kept), val=records_hash(val_kept)))
-    resumed_step = checkpoints.global_step(resume) if resume else 0
     monitor = FailureMonitor(thresholds or Thresholds())
-    trainer = GRPOTrainer(
-        model=model, args=args, processing_class=tokenizer, reward_funcs=list(reward_funcs),
-        train_dataset=grpo_dataset(train_kept), eval_dataset=grpo_dataset(val_kept) if val_kept else None,
-        callbacks=[MonitorCallback(monitor), *callbacks],
-    )
-    sampling = effective_sampling(trainer)
-    check_sampling(sampling, params)
-    epoch = steps_per_epoch(len(train_kept), params, trainer.accelerator.num_processes)
-    print(f"grpo: {len(train_kept)} prompts x {params['num_generations']} generations / "
-          f"({params['per_device_train_batch_size']} batch x {params['gradient_accumulation_steps']} accumulation x "
-          f"{trainer.accelerator.num_processes} processes) = {epoch} steps per epoch; max_steps {params['max_steps']} "
-          f"= {params['max_steps'] / epoch:.2f} epochs; dropped {train_dropped} prompts over max_prompt_length; "
-          f"backend {chosen}; sampling {sampling}", flush=True)
-    if resume is not None:
-        print(f"grpo: resuming from {resume} (step {resumed_step})", flush=True)
-    start = time.perf_counter()
-    trainer.train(resume_from_checkpoint=str(resume) if resume else None)
-    seconds = time.perf_counter() - start
-    last_eval = max((e["step"] for e in trainer.state.log_history if "eval_reward" in e), default=None)
-    if val_kept and last_eval != trainer.state.global_step:
-        trainer.evaluate()  # the final policy's per-task reward on val, whatever eval_steps was
-    tracking.finish()
-    if trainer.accelerator.is_main_process:
-        save_policy(trainer.model, tokenizer, out_dir)
-        checkpoints.finish(work_dir)
-    trainer.accelerator.wait_for_everyone()
-    history = list(trainer.state.log_history)
-    metrics = summarize(history, names, monitor)
-    metrics.update(
-        backend=chosen, lora=lora.enabled, global_step=trainer.state.global_step, resumed_from_step=resumed_step,
-        steps_per_epoch=epoch, epochs=round(trainer.state.global_step / epoch, 3), train_prompts=len(train_kept),
-        dropped_too_long=train_dropped + val_dropped, seconds=round(seconds, 1),
-        seconds_per_step=round(seconds / max(1, trainer.state.global_step - resumed_step), 3),
-    )
-    return GrpoRun(metrics=metrics, log_history=history, sampling=sampling)
-
-
-def _mean(values: Sequence[float]) -> float | None:
-    values = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
-    return sum(values) / len(values) if values else None
+    recipe = _Grpo(train_records, val_records, policy_dir=policy_dir, params=params, reward_funcs=reward_funcs,
+                   work_dir=Path(work_dir), monitor=monitor, callbacks=callbacks)
+    done = run(recipe, policy_dir=policy_dir, out_dir=out_dir, work_dir=work_dir, backend=params.get("backend", "auto"),
+               lora=params.get("lora"), max_seq_length=params["max_prompt_length"] + params["max_completion_length"],
+               seed=params["seed"], tracking_params=tracking_params)
+    history = done.history
+    step = done.trainer.state.global_step
+    metrics = summarize(history, recipe.names, monitor)
+    metrics.update(done.metrics(), steps_per_epoch=recipe.epoch, epochs=round(step / recipe.epoch, 3),
+                   train_prompts=len(done.train))
+    return GrpoRun(metrics=metrics, log_history=history, sampling=recipe.sampling)
 
 
 def summarize(history: Sequence[dict[str, Any]], tasks: Sequence[str], monitor: FailureMonitor) -> dict[str, Any]:
@@ -201,17 +223,11 @@ def summarize(history: Sequence[dict[str, Any]], tasks: Sequence[str], monitor: 
     Rewards are logged on generation steps only, loss/entropy/grad_norm on every step: each figure
     is averaged over the first or last fifth of the rows that carry it.
     """
-    steps = [e for e in history if "loss" in e and not any(k.startswith("eval_") for k in e)]
+    steps = train_rows(history)
     evals = [e for e in history if "eval_reward" in e]
 
-    def rows_with(key: str) -> list[dict[str, Any]]:
-        return [e for e in steps if _mean([e.get(key)]) is not None]
-
     def mean(key: str, part: str = "all") -> float | None:
-        rows = rows_with(key)
-        fifth = max(1, len(rows) // 5)
-        rows = {"all": rows, "head": rows[:fifth], "tail": rows[-fifth:]}[part]
-        return _mean([r.get(key) for r in rows])
+        return fifth_mean(steps, key, part)
 
     return {
         "reward_first": mean("reward", "head"),
@@ -228,7 +244,8 @@ def summarize(history: Sequence[dict[str, Any]], tasks: Sequence[str], monitor: 
             "entropy_last": mean("entropy", "tail"),
             "kl_last": mean("kl", "tail"),  # logged only when beta > 0 (no reference model at beta 0)
             "grad_norm_mean": mean("grad_norm"),
-            "grad_norm_max": max((r["grad_norm"] for r in rows_with("grad_norm")), default=None),
+            "grad_norm_max": max((r["grad_norm"] for r in steps if finite_mean([r.get("grad_norm")]) is not None),
+                                 default=None),
             "warnings": dict(monitor.warnings),
         },
     }

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Sequence
 
 from transformers import TrainerCallback
 
-from factory.io import atomic_path, write_text
+from common.io import atomic_path, write_text
 
 # Keys of the trainer logs that are run bookkeeping, not curves (and would break byte-stability).
 _SKIP = ("runtime", "per_second", "total_flos", "train_loss", "num_tokens", "epoch", "step_time")

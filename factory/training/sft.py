@@ -1,22 +1,25 @@
 """SFT with TRL: gold answers as the assistant turn, assistant-only loss, LoRA optional, resumable.
 
-After training, `sample_report` generates on val and measures degenerate output, because a falling
-loss alone once hid a model whose outputs were garbage.
+After training, `sample_report` generates on val (`factory.generation.complete`, as scoring and
+serving do) and measures degenerate output, because a falling loss alone once hid a model whose
+outputs were garbage. Loading, resuming and saving are the skeleton shared with GRPO
+(`factory.training.runner`).
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from factory.io import sha256_tree
-from factory.training import checkpoints, tracking
-from factory.training.backends import LoraSpec, choose_backend, load_policy, precision_args, save_policy
+from common.io import sha256_tree
+from factory.generation import Decoding, complete
+from factory.training.backends import precision_args
 from factory.training.data import gold_answer, records_hash, sft_dataset
-from factory.training.sampling import degeneracy, generate
+from factory.training.runner import Recipe, fifth_mean, run, train_rows
+from factory.training.sampling import degeneracy
 
 FormatScore = Callable[[dict[str, Any], str], float]
+SAMPLE_BATCH = 16  # val prompts per generate call (left-padded)
 
 
 @dataclass
@@ -70,6 +73,40 @@ def sft_args(params: dict[str, Any], work_dir: Path, *, report: list[str], eval_
     )
 
 
+class _Sft(Recipe):
+    """SFT's pieces for the shared skeleton (factory.training.runner)."""
+
+    name = "sft"
+
+    def __init__(self, train_records: Sequence[dict[str, Any]], val_records: Sequence[dict[str, Any]], *,
+                 base_dir: str | Path, params: dict[str, Any], work_dir: Path, callbacks: Sequence[Any]) -> None:
+        self.train_records, self.val_records, self.base_dir = train_records, val_records, base_dir
+        self.params, self.work_dir, self.callbacks = params, work_dir, callbacks
+
+    def fit(self, tokenizer: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+        max_length = self.params["max_length"]
+        train, train_dropped = fit_length(self.train_records, tokenizer, max_length)
+        val, val_dropped = fit_length(self.val_records, tokenizer, max_length)
+        if not train:
+            raise ValueError(f"every training record is longer than sft.max_length={max_length} tokens")
+        return train, val, train_dropped + val_dropped
+
+    def config(self, report_to: list[str], train: list[dict[str, Any]], val: list[dict[str, Any]]) -> Any:
+        return sft_args(self.params, self.work_dir, report=report_to, eval_batch=self.params["per_device_train_batch_size"])
+
+    def fingerprint(self, backend: str, train: list[dict[str, Any]], val: list[dict[str, Any]]) -> dict[str, Any]:
+        return dict(sft=self.params, backend=backend, base=sha256_tree(self.base_dir), train=records_hash(train))
+
+    def trainer(self, model: Any, tokenizer: Any, config: Any, train: list[dict[str, Any]], val: list[dict[str, Any]]) -> Any:
+        from trl import SFTTrainer
+
+        return SFTTrainer(model=model, args=config, processing_class=tokenizer, train_dataset=sft_dataset(train),
+                          eval_dataset=sft_dataset(val) if val else None, callbacks=list(self.callbacks))
+
+    def evaluate(self, trainer: Any, val: list[dict[str, Any]]) -> dict[str, Any]:
+        return trainer.evaluate() if val else {}
+
+
 def train_sft(
     train_records: Sequence[dict[str, Any]],
     val_records: Sequence[dict[str, Any]],
@@ -83,55 +120,20 @@ def train_sft(
     callbacks: Sequence[Any] = (),
 ) -> SftRun:
     """Fine-tune `base_dir` on the gold answers; save the merged model to `out_dir`; resume if interrupted."""
-    from trl import SFTTrainer
-
-    work_dir = Path(work_dir)
-    chosen = choose_backend(backend)
-    lora = LoraSpec.from_params(params.get("lora"))
-    model, tokenizer = load_policy(base_dir, backend=chosen, lora=lora, max_seq_length=params["max_length"],
-                                   seed=params["seed"])
-    train_kept, train_dropped = fit_length(train_records, tokenizer, params["max_length"])
-    val_kept, val_dropped = fit_length(val_records, tokenizer, params["max_length"])
-    if not train_kept:
-        raise ValueError(f"every training record is longer than sft.max_length={params['max_length']} tokens")
-    # The config first: it sets up the (possibly distributed) process state the checkpoint logic uses.
-    args = sft_args(params, work_dir, report=tracking.report_to(tracking_params, run_name="sft"),
-                    eval_batch=params["per_device_train_batch_size"])
-    resume = checkpoints.prepare_distributed(work_dir, checkpoints.fingerprint(
-        sft=params, backend=chosen, base=sha256_tree(base_dir), train=records_hash(train_kept)))
-    if resume is not None:
-        print(f"sft: resuming from {resume} (step {checkpoints.global_step(resume)})", flush=True)
-    trainer = SFTTrainer(
-        model=model, args=args, processing_class=tokenizer,
-        train_dataset=sft_dataset(train_kept), eval_dataset=sft_dataset(val_kept) if val_kept else None,
-        callbacks=list(callbacks),
-    )
-    start = time.perf_counter()
-    trainer.train(resume_from_checkpoint=str(resume) if resume else None)
-    seconds = time.perf_counter() - start
-    evaluation = trainer.evaluate() if val_kept else {}
-    tracking.finish()
-    if trainer.accelerator.is_main_process:
-        save_policy(trainer.model, tokenizer, out_dir)
-        checkpoints.finish(work_dir)
-    trainer.accelerator.wait_for_everyone()
-    losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
-    head = losses[: max(1, len(losses) // 5)]
-    tail = losses[-max(1, len(losses) // 5):]
+    recipe = _Sft(train_records, val_records, base_dir=base_dir, params=params, work_dir=Path(work_dir),
+                  callbacks=callbacks)
+    done = run(recipe, policy_dir=base_dir, out_dir=out_dir, work_dir=work_dir, backend=backend,
+               lora=params.get("lora"), max_seq_length=params["max_length"], seed=params["seed"],
+               tracking_params=tracking_params)
+    steps = train_rows(done.history)
     metrics = {
-        "backend": chosen,
-        "lora": lora.enabled,
-        "global_step": trainer.state.global_step,
-        "resumed_from_step": checkpoints.global_step(resume) if resume else 0,
-        "train_records": len(train_kept),
-        "dropped_too_long": train_dropped + val_dropped,
-        "loss_first": sum(head) / len(head) if head else None,
-        "loss_last": sum(tail) / len(tail) if tail else None,
-        "val_loss": evaluation.get("eval_loss"),
-        "seconds": round(seconds, 1),
-        "seconds_per_step": round(seconds / max(1, trainer.state.global_step - (checkpoints.global_step(resume) if resume else 0)), 3),
+        **done.metrics(),
+        "train_records": len(done.train),
+        "loss_first": fifth_mean(steps, "loss", "head"),
+        "loss_last": fifth_mean(steps, "loss", "tail"),
+        "val_loss": done.evaluation.get("eval_loss"),
     }
-    return SftRun(metrics=metrics, log_history=list(trainer.state.log_history))
+    return SftRun(metrics=metrics, log_history=done.history)
 
 
 def sample_report(
@@ -147,7 +149,9 @@ def sample_report(
 
     model, tokenizer = load_model(model_dir)
     conversations = [[{"role": m["role"], "content": m["content"]} for m in r["messages"]] for r in records]
-    outputs = generate(model, tokenizer, conversations, max_new_tokens=max_new_tokens, seed=seed)
+    greedy = Decoding(temperature=0.0, max_tokens=max_new_tokens, seed=seed)
+    outputs = [{"text": c.text, "tokens": c.completion_tokens, "stopped": c.stopped}
+               for [c] in complete(model, tokenizer, conversations, greedy, batch_size=SAMPLE_BATCH)]
     rows = []
     for r, o in zip(records, outputs):
         rows.append({"id": r["id"], "task": r["task"], "prompt": r["messages"][-1]["content"],

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from factory.io import atomic_path
+from common.io import atomic_path
 from factory.validation.report import ExpectationOutcome, ValidationFailed, ValidationReport
 
 if TYPE_CHECKING:

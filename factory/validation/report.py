@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from factory.io import atomic_path
+from common.io import atomic_path
 
 
 @dataclass

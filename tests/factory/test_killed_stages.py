@@ -1,7 +1,7 @@
 """A data stage killed with SIGKILL leaves no partial output, and its rerun removes what the killed
 run left behind and writes byte-identical outputs (canonical hashes for commerce.db).
 
-Stages run as real subprocesses; $COMMERCE_CRASH_AT (factory/io.py:crash_point) kills one at a
+Stages run as real subprocesses; $COMMERCE_CRASH_AT (common/io.py:crash_point) kills one at a
 named point, and a timer kills one at arbitrary moments.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from factory.io import CRASH_ENV, sha256_file
+from common.io import CRASH_ENV, sha256_file
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = {"source": "synthetic", "olist_dir": None, "b2w_path": None,

@@ -16,7 +16,7 @@ import rewards.fields
 import rewards.parsing
 import rewards.selftest as selftest
 from factory.config import load_params
-from factory.io import write_jsonl
+from common.io import write_jsonl
 from rewards.render import gold_answer
 from rewards.selftest import REPAIRS, UNRECOVERABLE, corruptions, run_selftest, trivial_floor, variants
 from stages.reward_selftest import sample_by_id
@@ -110,7 +110,8 @@ def test_trivial_floor_reports_each_answerer_and_warns_on_imbalanced_data(record
     skewed = [_churn_record(n, will_churn=n % 10 != 0) for n in range(30)]   # 90 % churn
     balanced = [_churn_record(n, will_churn=n % 2 == 0) for n in range(30)]
     warned = trivial_floor({"benchmark": skewed}, skewed, options)
-    assert warned["tasks"]["churn"]["benchmark"]["majority"] == 0.9
+    # class-balanced like the score stage's floor (rewards.aggregate): the plain mean would be 0.9
+    assert warned["tasks"]["churn"]["benchmark"]["majority"] == 0.5
     assert len(warned["warnings"]) == 1 and "data imbalance" in warned["warnings"][0]
     assert "churn" in warned["warnings"][0] and "majority" in warned["warnings"][0]
     fine = trivial_floor({"benchmark": balanced}, balanced, options)

@@ -154,7 +154,7 @@ def test_the_cache_is_bounded_by_cells() -> None:
 
 def test_attacks_are_refused_on_a_pool_that_serves_variants(db: Path, tmp_path: Path) -> None:
     """The lock-down holds when variants are attached first, on the variants as on the database."""
-    from factory.io import sha256_file
+    from common.io import sha256_file
     from rewards.sql_variants import variants_for
     from test_sql_sandbox import TIMEOUT_S, _attacks
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from factory.io import sha256_file
+from common.io import sha256_file
 from rewards.sandbox import SandboxLimits, SqlSandbox
 from rewards.sql import QueryFailed, QueryTimeout, SqlError, UnsafeQuery, execute_readonly
 

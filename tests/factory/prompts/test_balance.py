@@ -5,7 +5,7 @@ import json
 from collections import Counter
 
 import rewards
-from factory.io import read_jsonl
+from common.io import read_jsonl
 from factory.prompts.base import spread
 from factory.prompts.extraction import ExtractionGenerator
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from factory.io import read_jsonl
+from common.io import read_jsonl
 from factory.params import ParamsError
 from factory.prompts.build import generate_task
 from factory.prompts.curation import Curation

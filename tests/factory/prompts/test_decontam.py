@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from factory.io import read_jsonl
+from common.io import read_jsonl
 from factory.prompts.extraction import ExtractionGenerator, render_review
 from factory.prompts.labeler import ReviewFacts
 from factory.prompts.overlap import normalized

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from factory import db
-from factory.io import read_jsonl, sha256_file
+from common.io import read_jsonl, sha256_file
 from factory.prompts.build import generate_task
 from factory.sources import ingest
 from schemas.tasks import ExtractionTruth

@@ -115,7 +115,7 @@ def test_the_committed_corrections_are_valid_and_reviewed():
 
 
 def test_corrections_take_precedence_in_the_prompt_sets(synthetic_db, tmp_path):
-    from factory.io import read_jsonl
+    from common.io import read_jsonl
     from factory.prompts.build import generate_task
 
     from .conftest import small_params
@@ -140,7 +140,7 @@ def test_corrections_take_precedence_in_the_prompt_sets(synthetic_db, tmp_path):
 
 
 def test_corrections_reach_the_sentiment_prompts_too(synthetic_db, tmp_path):
-    from factory.io import read_jsonl
+    from common.io import read_jsonl
     from factory.prompts.build import generate_task
 
     from .conftest import small_params

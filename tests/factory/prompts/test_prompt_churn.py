@@ -5,7 +5,7 @@ import json
 from collections import Counter
 
 import rewards
-from factory.io import read_jsonl
+from common.io import read_jsonl
 from factory.prompts.base import BENCHMARK_STRATA, GenerationContext
 from factory.prompts.churn import BENCHMARK_RESERVE, ChurnGenerator, balanced_outcomes
 from factory.prompts.split import SplitConfig, Splitter

@@ -7,7 +7,7 @@ import re
 import duckdb
 import pytest
 
-from factory.io import read_jsonl
+from common.io import read_jsonl
 from factory.prompts.hf_mix import parse_number
 from factory.prompts.sql import execute_gold, is_ordered, rejection
 from schemas.records import PromptRecord

@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 import rewards
-from factory.io import read_jsonl
+from common.io import read_jsonl
 from factory.prompts.insights import InsightsGenerator
 from factory.prompts.base import GenerationContext
 from rewards.consistency import check_references

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from factory.io import read_jsonl
+from common.io import read_jsonl
 from factory.training.base_model import train_tokenizer
 from factory.training.data import tokenizer_corpus
 from factory.training.grpo import fit_prompts

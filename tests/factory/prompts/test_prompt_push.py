@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import rewards
-from factory.io import read_jsonl
+from common.io import read_jsonl
 from factory.prompts.push import SYSTEM
 from rewards.consistency import check_references
 

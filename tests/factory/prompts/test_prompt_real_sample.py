@@ -7,7 +7,7 @@ import pytest
 
 from factory import db
 from factory.config import load_params
-from factory.io import read_jsonl
+from common.io import read_jsonl
 from factory.prompts.base import BENCHMARK_STRATA
 from factory.prompts.label_quality import gold_source_keys
 from factory.prompts.validate import check_prompt_sets

@@ -8,7 +8,7 @@ import shutil
 import datasets
 import pytest
 
-from factory.io import read_jsonl, sha256_file
+from common.io import read_jsonl, sha256_file
 from factory.prompts.base import BENCHMARK_STRATA
 from factory.prompts.build import split_pools
 from factory.prompts.overlap import NearDuplicateIndex, boilerplate, ngrams, normalized

@@ -22,7 +22,7 @@ def test_show_prompts_prints_readable_records(prompt_sets):
 
 
 def test_sample_pages_show_every_stratum(prompt_sets):
-    from factory.io import read_jsonl
+    from common.io import read_jsonl
     from factory.prompts.show import sample_page
 
     splits = {n: read_jsonl(prompt_sets.root / f"{n}.jsonl") for n in ("train", "val", "benchmark")}

@@ -7,7 +7,7 @@ import datasets
 import pytest
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from factory.io import read_jsonl, sha256_file
+from common.io import read_jsonl, sha256_file
 from factory.prompts.publish import CARD, card_metadata, export_hub_layout
 from rewards.render import gold_answer
 from schemas.tasks import parse_truth

@@ -10,7 +10,7 @@ from collections import Counter
 import duckdb
 import pytest
 
-from factory.io import read_jsonl
+from common.io import read_jsonl
 from factory.prompts.base import GenerationContext
 from factory.prompts.split import SplitConfig, SplitError, Splitter, choose_heldout_templates
 from factory.prompts.sql import _escape, _slot_names, execute_gold, rejection, slot_values

@@ -15,7 +15,7 @@ from typing import Iterator
 import pytest
 
 from factory.config import load_params
-from factory.io import write_json, write_jsonl
+from common.io import write_json, write_jsonl
 from factory.scoring.benchmark import ScorePaths, score_benchmark
 
 REPO = Path(__file__).resolve().parents[3]

@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from factory.io import sha256_tree
+from common.io import sha256_tree
 from factory.scoring.backends import EndpointBackend, Generation, LocalBackend
 from factory.serving import Decoding
 

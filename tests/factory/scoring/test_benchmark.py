@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from factory.io import read_jsonl, sha256_file, sha256_tree, write_jsonl
+from common.io import read_jsonl, sha256_file, sha256_tree, write_jsonl
 from factory.scoring.benchmark import score_benchmark, target_names
 from factory.scoring.lineage import params_sha256
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from factory.io import write_jsonl
+from common.io import write_jsonl
 from factory.scoring.benchmark import make_scorer, score_benchmark
 from factory.scoring.metrics import summarize
 from rewards.judge import InsightsJudge, JudgeConfig, JudgeError

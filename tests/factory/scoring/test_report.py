@@ -5,7 +5,7 @@ import csv
 
 import pytest
 
-from factory.io import read_jsonl
+from common.io import read_jsonl
 from factory.scoring.report import ReportPaths, build_report, render_worst_cases, worst_cases, _fence
 
 from .conftest import benchmark_records

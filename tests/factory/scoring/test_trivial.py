@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import json
 
-from factory.scoring.trivial import TRIVIAL, majority_answers, trivial_answerers
+import rewards
+from factory.scoring.benchmark import make_scorer, score_floor
+from rewards.selftest import trivial_floor
+from rewards.trivial import TRIVIAL, majority_answers, trivial_answerers
 
-from .conftest import benchmark_records
+from .conftest import benchmark_records, project_params
 
 
 def _sentiment(i: int, polarity: str, score: float) -> dict:
@@ -36,3 +39,30 @@ def test_answerers_empty_echo_and_an_unseen_task():
     assert answerers["majority"](push) == ""  # no training record of that task: nothing to be frequent
     assert answerers["empty"](push) == ""
     assert answerers["echo"](push) == push["messages"][-1]["content"]
+
+
+def _churn(n: int, will_churn: bool) -> dict:
+    return {"id": f"churn-high-{n:04d}", "task": "churn", "difficulty": "high",
+            "messages": [{"role": "system", "content": "Responda em JSON."}, {"role": "user", "content": f"Cliente {n}"}],
+            "ground_truth": {"will_churn": will_churn, "churn_probability": 0.8, "cutoff_date": "2018-03-01",
+                             "horizon_days": 180},
+            "source": {"table": "orders_enriched", "keys": [f"k{n}"]}}
+
+
+def test_the_selftest_floor_is_the_score_stage_floor_class_balanced_included(tmp_path):
+    """rewards.selftest.trivial_floor and the score stage's floor aggregate alike (rewards.aggregate):
+    on 90 % churners the majority constant is 0.5 class-balanced in both, not the plain mean 0.9."""
+    records = benchmark_records() + [_churn(n, will_churn=n % 10 != 0) for n in range(30)]
+    params = project_params()
+    settings = params["rewards"]
+    floor = score_floor(records, records, make_scorer(params, tmp_path / "absent.db"))
+    options = rewards.options(db_path=tmp_path / "absent.db", weights=settings["weights"],
+                              sql_timeout_s=settings["sql_timeout_s"], sql_max_rows=settings["sql_max_rows"])
+    selftest = trivial_floor({"benchmark": records}, records, options)
+    assert set(selftest["tasks"]) == set(floor["answerers"]["majority"]["by_task"]) == {"sentiment", "reasoning", "push", "churn"}
+    for name in TRIVIAL:
+        for task, splits in selftest["tasks"].items():
+            assert splits["benchmark"][name] == floor["answerers"][name]["by_task"][task]["task"], (name, task)
+    churn = floor["answerers"]["majority"]["by_task"]["churn"]
+    assert churn["task"] == selftest["tasks"]["churn"]["benchmark"]["majority"] == 0.5
+    assert churn["task_unbalanced"] == 0.9

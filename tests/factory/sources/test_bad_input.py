@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from factory.io import sha256_tree
+from common.io import sha256_tree
 from factory.sources import SourceError, ingest
 from factory.sources.reader import SPILL_REASON
 from factory.sources.synthetic import B2W_FILE

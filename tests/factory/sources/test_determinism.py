@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from factory import duck
-from factory.io import sha256_file
+from common.io import sha256_file
 from factory.sources import ingest
 from factory.sources.columns import arrow_schema
 from factory.sources.parquet import ParquetSink

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow.compute as pc
 import pytest
 
-from factory.io import sha256_file
+from common.io import sha256_file
 from factory.sources import ingest
 from factory.sources.columns import arrow_schema
 from factory.sources.synthetic import B2W_FILE, b2w, catalog

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from factory.io import sha256_tree
+from common.io import sha256_tree
 from factory.training.base_model import (
     CHAT_TEMPLATE,
     IM_END,

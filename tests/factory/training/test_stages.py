@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from factory.io import write_jsonl
+from common.io import write_jsonl
 from factory.training.base_model import check_model_dir
 
 REPO = Path(__file__).resolve().parents[3]

@@ -8,6 +8,8 @@ majority  per task, the most frequent training answer: for JSON tasks (extractio
           other tasks the most frequent rendered gold answer (ties: the smallest string)
 empty     the empty answer
 echo      the prompt's user message, repeated back
+
+In rewards/ (it needs only rewards) because the score stage and the reward self-test both use it.
 """
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Neutral helpers shared by every layer (schemas, rewards, factory, stages); imports none of them."""

@@ -20,7 +20,7 @@ from factory.config import load_params  # noqa: E402
 from factory.training.data import per_task_sample  # noqa: E402
 from schemas.records import read_records  # noqa: E402
 from factory.training.grpo import train_grpo  # noqa: E402
-from factory.training.scoring import task_rewards  # noqa: E402
+from factory.training.reward_funcs import task_rewards  # noqa: E402
 from factory.training.sft import train_sft  # noqa: E402
 
 

@@ -6,7 +6,8 @@ exposes `GET /v1/models` and `POST /v1/chat/completions` (temperature, top_p, ma
 max_completion_tokens, n, seed, stop; usage token counts; other fields such as response_format are
 accepted and ignored, no streaming), so that any OpenAI client (an app, the
 insights judge, the benchmark's endpoint baselines) can talk to a trained checkpoint. `ChatModel` is
-also what the `score` stage uses in-process, so a served model and a scored model decode identically.
+also what the `score` stage uses in-process, and it decodes with `factory.generation.complete`, as the
+SFT samples do, so a served, a scored and a sampled model decode identically.
 Standard library HTTP only: one model, one request generating at a time (a lock), threads for I/O.
 """
 from __future__ import annotations
@@ -23,44 +24,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from factory.generation import Completion, Decoding, complete, neutralize, prompt_ids
+
 log = logging.getLogger("factory.serving")
-
-MAX_N = 16
-
-
-@dataclass(frozen=True)
-class Decoding:
-    """Sampling parameters with OpenAI semantics; temperature 0 means greedy decoding."""
-
-    temperature: float = 1.0
-    top_p: float = 1.0
-    max_tokens: int = 128
-    n: int = 1
-    seed: int | None = None
-    stop: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.temperature <= 2.0:
-            raise ValueError(f"temperature must be in [0, 2], got {self.temperature}")
-        if not 0.0 < self.top_p <= 1.0:
-            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
-        if self.max_tokens < 1:
-            raise ValueError(f"max_tokens must be >= 1, got {self.max_tokens}")
-        if not 1 <= self.n <= MAX_N:
-            raise ValueError(f"n must be in [1, {MAX_N}], got {self.n}")
-
-
-@dataclass(frozen=True)
-class Choice:
-    text: str
-    completion_tokens: int
-    finish_reason: str  # "stop" (EOS or a stop string) | "length"
 
 
 @dataclass(frozen=True)
 class ChatResult:
     prompt_tokens: int
-    choices: list[Choice] = field(default_factory=list)
+    choices: list[Completion] = field(default_factory=list)
 
     @property
     def completion_tokens(self) -> int:
@@ -68,13 +40,13 @@ class ChatResult:
 
 
 class ChatModel:
-    """A causal LM and its tokenizer's chat template: messages in, completions out."""
+    """A causal LM and its tokenizer's chat template: messages in, completions out (`factory.generation`)."""
 
     def __init__(self, model_dir: str | Path, device: str | None = None, cpu_threads: int | None = None) -> None:
         """`cpu_threads` sets torch's intra-op threads for this process (None: torch's default). Small
         models on a shared CPU decode several times faster on one thread than on two."""
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
+        from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.cpu_threads = int(cpu_threads) if cpu_threads else None
         if self.cpu_threads:
@@ -87,69 +59,22 @@ class ChatModel:
         if not self.tokenizer.chat_template:
             raise ValueError(f"{self.path}: the tokenizer has no chat template")
         self.model = AutoModelForCausalLM.from_pretrained(self.path, dtype="auto").to(self.device).eval()
-        eos = self.model.generation_config.eos_token_id
-        eos = eos if eos is not None else self.tokenizer.eos_token_id
-        self.eos_ids: set[int] = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
-        self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else min(self.eos_ids, default=0)
-        # generate() fills every unset field from the checkpoint's generation_config (a hub model's
-        # top_k, repetition_penalty...): keep only how to stop and pad, so a request means what it says.
-        self.model.generation_config = GenerationConfig(
-            eos_token_id=sorted(self.eos_ids) or None, pad_token_id=self.pad_id,
-            bos_token_id=self.model.generation_config.bos_token_id)
-        self.max_positions = int(getattr(self.model.config, "max_position_embeddings", 0) or 0)
+        # keep only how to stop and pad, so a request means what it says (see factory.generation)
+        self.eos_ids: set[int] = set(neutralize(self.model, self.tokenizer))
         self._lock = threading.Lock()
 
     def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
-        text = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        return prompt_ids(self.tokenizer, messages)
 
     def chat(self, messages: list[dict[str, str]], decoding: Decoding) -> ChatResult:
         """Generate `decoding.n` completions; reseeding under a lock makes a seeded call reproducible."""
         import torch
-        from transformers import GenerationConfig
 
-        ids = self.prompt_ids(messages)
-        max_new = decoding.max_tokens
-        if self.max_positions:
-            max_new = min(max_new, self.max_positions - len(ids))
-            if max_new < 1:
-                raise ValueError(f"prompt has {len(ids)} tokens, the model's context is {self.max_positions}")
-        sample = decoding.temperature > 0
-        config = GenerationConfig(
-            do_sample=sample,
-            temperature=decoding.temperature if sample else None,
-            top_p=decoding.top_p if sample else None,
-            top_k=0 if sample else None,  # OpenAI semantics: no top-k (transformers' default is 50)
-            max_new_tokens=max_new,
-            num_return_sequences=decoding.n,
-            eos_token_id=sorted(self.eos_ids) or None,
-            pad_token_id=self.pad_id,
-        )
-        input_ids = torch.tensor([ids], device=self.device)
-        with self._lock, torch.inference_mode():
+        with self._lock:
             if self.cpu_threads:  # OpenMP's thread count is per calling thread: set it in the server's too
                 torch.set_num_threads(self.cpu_threads)
-            if decoding.seed is not None:
-                torch.manual_seed(decoding.seed)
-            out = self.model.generate(
-                input_ids=input_ids, attention_mask=torch.ones_like(input_ids), generation_config=config
-            )
-        choices = [self._finish(row[len(ids):].tolist(), max_new, decoding.stop) for row in out]
-        return ChatResult(prompt_tokens=len(ids), choices=choices)
-
-    def _finish(self, tokens: list[int], max_new: int, stop: tuple[str, ...]) -> Choice:
-        """Cut at the first EOS, then at the first stop string; count only the tokens kept."""
-        hit_eos = next((i for i, t in enumerate(tokens) if t in self.eos_ids), None)
-        if hit_eos is not None:
-            tokens = tokens[:hit_eos]
-        text = self.tokenizer.decode(tokens, skip_special_tokens=True)
-        cut = min((text.find(s) for s in stop if s and s in text), default=-1)
-        if cut >= 0:
-            text = text[:cut]
-            n_tokens = len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-            return Choice(text, n_tokens, "stop")
-        reason = "stop" if hit_eos is not None or len(tokens) < max_new else "length"
-        return Choice(text, len(tokens), reason)
+            choices = complete(self.model, self.tokenizer, [messages], decoding)[0]
+        return ChatResult(prompt_tokens=len(self.prompt_ids(messages)), choices=choices)
 
 
 class RequestError(ValueError):

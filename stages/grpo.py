@@ -15,7 +15,7 @@ from factory.training.data import per_task_sample
 from schemas.records import read_records
 from factory.training.grpo import train_grpo
 from factory.training.monitors import Thresholds, log_rows, plot_curves, select, write_csv
-from factory.training.scoring import task_rewards
+from factory.training.reward_funcs import task_rewards
 
 PROMPTS = Path("data/prompts")
 SFT = Path("data/models/sft")
@@ -32,7 +32,7 @@ def main() -> None:
     run = train_grpo(
         train, per_task_sample(val, train_params["eval_prompts_per_task"]), policy_dir=SFT, out_dir=OUT,
         params=train_params, reward_funcs=funcs, work_dir=WORK, tracking_params=params["tracking"],
-        thresholds=Thresholds(**train_params.get("monitor", {})),
+        thresholds=Thresholds(**train_params["monitor"]),
     )
     if not PartialState().is_main_process:  # under `accelerate launch`, one process writes the reports
         return

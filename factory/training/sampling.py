@@ -1,64 +1,15 @@
-"""Sample a model on prompts and measure degenerate output (a good-looking loss is not enough).
+"""Measure degenerate output of sampled completions (a good-looking loss is not enough).
 
 The seeds trained a model whose loss fell nicely and whose outputs were garbage: repeated
-tokens, never-ending answers, no valid format. `degeneracy` puts numbers on that.
+tokens, never-ending answers, no valid format. `degeneracy` puts numbers on that; the completions
+themselves come from `factory.generation.complete`.
 """
 from __future__ import annotations
 
 import re
 from typing import Any, Sequence
 
-import torch
-
 _WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
-
-
-def generate(
-    model: Any,
-    tokenizer: Any,
-    conversations: Sequence[list[dict[str, str]]],
-    *,
-    max_new_tokens: int,
-    temperature: float = 0.0,
-    top_p: float = 1.0,
-    batch_size: int = 16,
-    seed: int = 0,
-) -> list[dict[str, Any]]:
-    """Complete each conversation (chat template + generation prompt); greedy when temperature is 0.
-
-    Sampling settings are passed in full, so the model's generation_config adds nothing but
-    eos/pad ids. Returns the text and whether generation stopped at an end-of-turn token.
-    """
-    from transformers import GenerationConfig
-
-    eos = tokenizer.eos_token_id
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
-    config = GenerationConfig(
-        max_new_tokens=max_new_tokens, do_sample=temperature > 0, temperature=temperature or None,
-        top_p=top_p if temperature > 0 else None, top_k=0 if temperature > 0 else None,
-        eos_token_id=eos, pad_token_id=pad,
-    )
-    torch.manual_seed(seed)
-    model.eval()
-    out: list[dict[str, Any]] = []
-    side = tokenizer.padding_side
-    tokenizer.padding_side = "left"
-    try:
-        for start in range(0, len(conversations), batch_size):
-            chunk = conversations[start:start + batch_size]
-            texts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in chunk]
-            enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
-            with torch.no_grad():
-                ids = model.generate(**enc, generation_config=config)
-            for row in ids[:, enc["input_ids"].shape[1]:].tolist():
-                stopped = eos in row
-                row = row[: row.index(eos)] if stopped else row
-                row = [t for t in row if t != pad]
-                out.append({"text": tokenizer.decode(row, skip_special_tokens=True), "tokens": len(row),
-                            "stopped": stopped})
-    finally:
-        tokenizer.padding_side = side
-    return out
 
 
 def repetition(text: str, n: int = 3, chars: int = 8) -> float:

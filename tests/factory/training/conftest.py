@@ -118,7 +118,7 @@ def sft_model_dir(sft_run) -> Path:
 @pytest.fixture(scope="session")
 def task_rewards(records: list[dict], tmp_path_factory: pytest.TempPathFactory) -> list:
     """The real reward functions of the fixture tasks (none of them touches the database)."""
-    from factory.training.scoring import task_rewards as build
+    from factory.training.reward_funcs import task_rewards as build
 
     tasks = sorted({r["task"] for r in records})
     return build(tasks, tmp_path_factory.mktemp("db") / "absent.db", REWARD_PARAMS)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from factory.training.base_model import CHAT_TEMPLATE, check_model_dir, load_model
-from factory.training.scoring import format_scorer
+from factory.training.reward_funcs import format_scorer
 from factory.training.sft import fit_length, sample_report, samples_markdown, train_sft
 
 
@@ -83,3 +83,29 @@ def test_sft_with_lora_saves_a_merged_model_and_logs_to_wandb_offline(
     assert not torch.equal(q, q0)  # the adapter was merged into the weights
     runs = list((tmp_path / "wandb").glob("offline-run-*"))
     assert len(runs) == 1 and any(runs[0].rglob("*.wandb"))
+
+
+def test_sft_resumes_an_interrupted_run_through_the_shared_skeleton(
+    tiny_model_dir: Path, records: list[dict], tmp_path: Path, sft_params: dict, capsys: pytest.CaptureFixture
+) -> None:
+    from transformers import TrainerCallback
+
+    class Interrupt(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step == 3:
+                raise KeyboardInterrupt("interrupted at step 3")
+
+    params = {**sft_params, "max_steps": 4, "save_steps": 2}
+    kwargs = dict(base_dir=tiny_model_dir, out_dir=tmp_path / "sft", params=params, work_dir=tmp_path / "work")
+    with pytest.raises(KeyboardInterrupt):
+        train_sft(records, [], callbacks=[Interrupt()], **kwargs)
+    assert (tmp_path / "work" / "checkpoint-2").is_dir() and not (tmp_path / "sft").exists()
+    capsys.readouterr()
+    run = train_sft(records, records[:4], **kwargs)  # val records do not enter the SFT fingerprint
+    assert f"sft: resuming from {tmp_path / 'work' / 'checkpoint-2'} (step 2)" in capsys.readouterr().out
+    assert run.metrics["resumed_from_step"] == 2 and run.metrics["global_step"] == 4
+    assert set(run.metrics) == {"backend", "lora", "global_step", "resumed_from_step", "train_records",
+                                "dropped_too_long", "loss_first", "loss_last", "val_loss", "seconds",
+                                "seconds_per_step"}
+    assert run.metrics["val_loss"] is not None and not (tmp_path / "work").exists()
+    check_model_dir(tmp_path / "sft")

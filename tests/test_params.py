@@ -70,3 +70,15 @@ def test_check_params_stage_fails_fast_on_a_typo(tmp_path: Path) -> None:
     ok = subprocess.run([sys.executable, "-m", "stages.check_params"], cwd=tmp_path, env=env,
                         capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0, ok.stderr
+
+
+def test_an_exponent_float_written_by_dvc_is_a_number(tmp_path: Path) -> None:
+    """`dvc exp run -S train.learning_rate=2e-5` writes `2e-05`: a number for DVC, and for us too."""
+    text = (REPO / "params.yaml").read_text(encoding="utf-8")
+    text = text.replace("learning_rate: 5.0e-6", "learning_rate: 2e-05", 1)
+    assert "learning_rate: 2e-05" in text
+    (tmp_path / "params.yaml").write_text(text, encoding="utf-8")
+    assert yaml.safe_load(text)["train"]["learning_rate"] == "2e-05"  # what plain PyYAML makes of it
+    params = load_params(tmp_path / "params.yaml")
+    assert params["train"]["learning_rate"] == 2e-05 and isinstance(params["train"]["learning_rate"], float)
+    assert load_params(REPO / "params.yaml")["model"]["base"] == "tiny"  # strings stay strings

@@ -77,7 +77,7 @@ def vllm_args(params: dict[str, Any], *, cuda: bool | None = None, vllm: bool | 
     """
     if not params.get("use_vllm"):
         return {"use_vllm": False}
-    mode = params.get("vllm_mode", "colocate")
+    mode = params["vllm_mode"]
     if mode not in VLLM_MODES:
         raise ValueError(f"train.vllm_mode must be one of {VLLM_MODES}, got {mode!r}")
     cuda = cuda_available() if cuda is None else cuda
@@ -87,7 +87,7 @@ def vllm_args(params: dict[str, Any], *, cuda: bool | None = None, vllm: bool | 
         log.warning("train.use_vllm=true but %s: generating with transformers instead", why)
         return {"use_vllm": False}
     args = {"use_vllm": True, "vllm_mode": mode,
-            "vllm_gpu_memory_utilization": float(params.get("vllm_gpu_memory_utilization", 0.3))}
+            "vllm_gpu_memory_utilization": float(params["vllm_gpu_memory_utilization"])}
     if mode == "server" and params.get("vllm_server_base_url"):
         args["vllm_server_base_url"] = params["vllm_server_base_url"]
     return args
@@ -101,11 +101,39 @@ def precision_args(cuda: bool | None = None) -> dict[str, Any]:
     return {"use_cpu": False, "bf16": torch.cuda.is_bf16_supported(), "fp16": False}
 
 
+def turn_token_ids(tokenizer: Any) -> list[int]:
+    """The special tokens the chat template writes around a turn (Gemma: <start_of_turn>, <end_of_turn>),
+    bos and pad left out: the ids whose embedding rows LoRA trains too."""
+    rendered = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}], tokenize=True, return_dict=True)
+    skip = {tokenizer.bos_token_id, tokenizer.pad_token_id}
+    return sorted({i for i in rendered["input_ids"] if i in set(tokenizer.all_special_ids) - skip})
+
+
 def peft_config(lora: LoraSpec) -> Any:
     from peft import LoraConfig
 
     return LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
                       target_modules=LORA_TARGETS, task_type="CAUSAL_LM")
+
+
+def train_embedding_rows(model: Any, token_ids: list[int]) -> None:
+    """Let the optimizer move only these rows of the (tied) embedding matrix, beside the LoRA weights.
+
+    A base model that never saw the chat markers has them among near-identical embedding rows (Gemma 3
+    270M: <end_of_turn> at cosine 0.995 with hundreds of unused tokens), and LoRA alone cannot move the
+    frozen output row: the model then never emits <end_of_turn>, writes to the length limit, and GRPO
+    masks every completion as truncated. The gradient of the other rows is zeroed, so Adam leaves them
+    exactly as they were (no weight decay is set). TRL scores the LM head through `lm_head.weight`
+    directly, so the rows must be trained in place (PEFT's trainable tokens are bypassed there).
+    """
+    import torch
+
+    weight = model.get_input_embeddings().weight
+    mask = torch.zeros(weight.shape[0], 1, dtype=weight.dtype)
+    mask[token_ids] = 1.0
+    weight.requires_grad_(True)
+    weight.register_hook(lambda grad: grad * mask.to(grad.device))
 
 
 def load_policy(path: str | Path, *, backend: str, lora: LoraSpec, max_seq_length: int, seed: int,
@@ -124,6 +152,7 @@ def load_policy(path: str | Path, *, backend: str, lora: LoraSpec, max_seq_lengt
         from peft import get_peft_model
 
         model = get_peft_model(model, peft_config(lora))
+        train_embedding_rows(model, turn_token_ids(tokenizer))
     return model, tokenizer
 
 

@@ -117,7 +117,7 @@ class GenerationContext:
     def quota(self, task: str, stratum: str) -> int:
         """Candidates kept per stratum: the benchmark's share plus pool_factor x the training share."""
         want = training_counts(self.params).get(task, 0)
-        factor = float(self.params["prompts"].get("pool_factor", 2.0))
+        factor = float(self.params["prompts"]["pool_factor"])
         bench = BENCHMARK_STRATA.get(task, {}).get(stratum, 0)
         return bench + math.ceil(factor * want / len(STRATA[task]))
 

@@ -46,30 +46,32 @@ class SplitError(RuntimeError):
 
 @dataclass(frozen=True)
 class SplitConfig:
+    """The split's knobs, read from params.yaml (`prompts.*`, `mix.general_ratio`): no defaults here,
+    params.yaml and `factory.params` hold them."""
+
     counts: dict[str, int]          # train+val per task, reasoning excluded (it follows general_ratio)
     general_ratio: float
     val_fraction: float
-    leakage_n: int = 8
-    shingle_n: int = 5
-    jaccard: float = 0.8
-    stock_df: float = 0.01
-    seed: int = 0
-    heldout_templates: int = 5      # SQL templates per stratum kept for the benchmark only
+    leakage_n: int
+    shingle_n: int
+    jaccard: float
+    stock_df: float
+    seed: int
+    heldout_templates: int          # SQL templates per stratum kept for the benchmark only
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "SplitConfig":
         p = params["prompts"]
-        near = p.get("near_dup", {})
         return cls(
             counts={t: int(n) for t, n in p["counts"].items() if t != "reasoning"},
             general_ratio=float(params["mix"]["general_ratio"]),
             val_fraction=float(p["val_fraction"]),
-            leakage_n=int(p.get("leakage_ngram", 8)),
-            shingle_n=int(near.get("shingle", 5)),
-            jaccard=float(near.get("jaccard", 0.8)),
-            stock_df=float(p.get("stock_phrase_df", 0.01)),
-            seed=int(p.get("seed", 0)),
-            heldout_templates=int(p.get("sql", {}).get("heldout_templates", 5)),
+            leakage_n=int(p["leakage_ngram"]),
+            shingle_n=int(p["near_dup"]["shingle"]),
+            jaccard=float(p["near_dup"]["jaccard"]),
+            stock_df=float(p["stock_phrase_df"]),
+            seed=int(p["seed"]),
+            heldout_templates=int(p["sql"]["heldout_templates"]),
         )
 
 

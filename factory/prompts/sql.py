@@ -131,7 +131,7 @@ class SqlGenerator(TaskGenerator):
             yield from (item for item in batch if item is not None)
 
     def candidates(self) -> Iterable[Candidate]:
-        max_rows = int(self.ctx.params["prompts"].get("sql", {}).get("max_result_rows", 20))
+        max_rows = int(self.ctx.params["prompts"]["sql"]["max_result_rows"])
         for template, raw in self.instances():
             names = {k: v for kind, value in raw.items() for k, v in _slot_names(kind, value).items()}
             sql = template.sql.format(**{k: _escape(v) for k, v in raw.items()})

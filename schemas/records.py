@@ -26,10 +26,18 @@ class Source(BaseModel):
 
 
 class PromptRecord(BaseModel):
+    """One prompt of data/prompts/**/*.jsonl, as the record contract (../shared/DESIGN.md) writes it.
+
+    `difficulty` holds the record's stratum (`positive`, `customer`, `join`: schemas.tasks.STRATA), not
+    a difficulty. It keeps its name here because it is the contract's field, which users' readers of the
+    jsonl files rely on; everything built for reading says `stratum` (the HF dataset's column, the
+    reports' `by_stratum` tables). Renaming it is a contract change, to be made in DESIGN.md first.
+    """
+
     model_config = ConfigDict(extra="forbid")
     id: str = Field(pattern=r"^[a-z]+-[a-z_]+-\d{4,}$")
     task: str
-    difficulty: str
+    difficulty: str  # the stratum (see the docstring)
     messages: list[Message] = Field(min_length=2)
     ground_truth: dict[str, Any]
     source: Source

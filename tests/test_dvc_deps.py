@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("factory", "schemas", "rewards", "stages")
+PACKAGES = ("common", "factory", "schemas", "rewards", "stages")
 
 
 def _module_file(module: str) -> Path | None:

@@ -9,15 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 
 import pytest
 
 from common.io import dumps_json
 from common.openai_client import ChatClient, ChatError, ResponseCache
+from json_server import JsonServer
 
 
 def completion(content: str, usage: bool = True) -> dict[str, Any]:
@@ -29,7 +28,7 @@ def completion(content: str, usage: bool = True) -> dict[str, Any]:
     return body
 
 
-class ScriptedServer:
+class ScriptedServer(JsonServer):
     """POST /v1/chat/completions: answers with `script` entries in turn, (status, body, delay_s), then
     with `default`. Every request is recorded as (path, headers, JSON body)."""
 
@@ -37,38 +36,20 @@ class ScriptedServer:
         self.script: list[tuple[int, Any, float]] = []
         self.default: tuple[int, Any, float] = (200, completion("olá"), 0.0)
         self.requests: list[tuple[str, dict[str, str], dict[str, Any]]] = []
-        server = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append((self.path, dict(self.headers), body))
-                status, answer, delay = server.script.pop(0) if server.script else server.default
-                time.sleep(delay)
-                data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
-                    pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+    def answer(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> tuple[int, bytes]:
+        self.requests.append((path, headers, body))
+        status, answer, delay = self.script.pop(0) if self.script else self.default
+        time.sleep(delay)
+        return status, answer if isinstance(answer, bytes) else json.dumps(answer).encode()
 
 
 @pytest.fixture()
 def server() -> Iterator[ScriptedServer]:
     s = ScriptedServer()
     yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
+    s.close()
 
 
 REQUEST = {"model": "m", "messages": [{"role": "user", "content": "Qual o status do pedido?"}],

@@ -2,19 +2,18 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
 import rewards
+from json_server import JsonServer
 from rewards.judge import RUBRIC, InsightsJudge, JudgeConfig, JudgeError
 
 
-class JudgeServer:
+class JudgeServer(JsonServer):
     """/v1/chat/completions answering with rubric grades; seed s gets grades 3 + s % 2.
 
     `fail_next` requests get HTTP 500, `delay_s` delays every answer, `content` overrides the body.
@@ -25,50 +24,28 @@ class JudgeServer:
         self.fail_next = 0
         self.delay_s = 0.0
         self.content: str | None = None
-        server = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append(body)
-                time.sleep(server.delay_s)
-                if server.fail_next > 0:
-                    server.fail_next -= 1
-                    self.send_response(500)
-                    self.send_header("Content-Type", "application/json")
-                    self.end_headers()
-                    self.wfile.write(b'{"error": {"message": "boom"}}')
-                    return
-                grade = 3 + body.get("seed", 0) % 2
-                content = server.content if server.content is not None else json.dumps({k: grade for k in RUBRIC})
-                payload = {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                           "choices": [{"index": 0, "finish_reason": "stop",
-                                        "message": {"role": "assistant", "content": content}}],
-                           "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
-                data = json.dumps(payload).encode()
-                try:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
-                    pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+    def answer(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> tuple[int, bytes]:
+        self.requests.append(body)
+        time.sleep(self.delay_s)
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            return 500, b'{"error": {"message": "boom"}}'
+        grade = 3 + body.get("seed", 0) % 2
+        content = self.content if self.content is not None else json.dumps({k: grade for k in RUBRIC})
+        payload = {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
+                   "choices": [{"index": 0, "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": content}}],
+                   "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+        return 200, json.dumps(payload).encode()
 
 
 @pytest.fixture()
 def server() -> Iterator[JudgeServer]:
     s = JudgeServer()
     yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
+    s.close()
 
 
 def _params(server: JudgeServer, tmp_path: Path, **over: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from common.io import write_jsonl
 from rewards.render import gold_answer
 from rewards.selftest import REPAIRS, UNRECOVERABLE, corruptions, run_selftest, trivial_floor, variants
 from stages.reward_selftest import sample_by_id
+from churn_records import churn_record
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -92,14 +93,6 @@ def test_selftest_catches_a_parser_that_takes_format_examples(records: list[dict
                                                                "unrecoverable:format_echo_ou"}
 
 
-def _churn_record(n: int, will_churn: bool) -> dict:
-    return {"id": f"churn-high-{n:04d}", "task": "churn", "difficulty": "high",
-            "messages": [{"role": "system", "content": "Responda em JSON."}, {"role": "user", "content": f"Cliente {n}"}],
-            "ground_truth": {"will_churn": will_churn, "churn_probability": 0.8, "cutoff_date": "2018-03-01",
-                             "horizon_days": 180},
-            "source": {"table": "orders_enriched", "keys": [f"k{n}"]}}
-
-
 def test_trivial_floor_reports_each_answerer_and_warns_on_imbalanced_data(records: list[dict], options) -> None:
     floor = trivial_floor({"benchmark": records}, records, options)
     assert set(floor["tasks"]) == set(rewards.names())
@@ -107,8 +100,8 @@ def test_trivial_floor_reports_each_answerer_and_warns_on_imbalanced_data(record
         assert {"majority", "empty", "echo", "records"} <= splits["benchmark"].keys()
         assert splits["benchmark"]["empty"] == 0.0, task
     assert floor["warnings"] == []              # too few records for a verdict
-    skewed = [_churn_record(n, will_churn=n % 10 != 0) for n in range(30)]   # 90 % churn
-    balanced = [_churn_record(n, will_churn=n % 2 == 0) for n in range(30)]
+    skewed = [churn_record(n, will_churn=n % 10 != 0) for n in range(30)]   # 90 % churn
+    balanced = [churn_record(n, will_churn=n % 2 == 0) for n in range(30)]
     warned = trivial_floor({"benchmark": skewed}, skewed, options)
     # class-balanced like the score stage's floor (rewards.aggregate): the plain mean would be 0.9
     assert warned["tasks"]["churn"]["benchmark"]["majority"] == 0.5

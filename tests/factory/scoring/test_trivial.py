@@ -9,6 +9,7 @@ from rewards.selftest import trivial_floor
 from rewards.trivial import TRIVIAL, majority_answers, trivial_answerers
 
 from .conftest import benchmark_records, project_params
+from churn_records import churn_record
 
 
 def _sentiment(i: int, polarity: str, score: float) -> dict:
@@ -41,18 +42,10 @@ def test_answerers_empty_echo_and_an_unseen_task():
     assert answerers["echo"](push) == push["messages"][-1]["content"]
 
 
-def _churn(n: int, will_churn: bool) -> dict:
-    return {"id": f"churn-high-{n:04d}", "task": "churn", "difficulty": "high",
-            "messages": [{"role": "system", "content": "Responda em JSON."}, {"role": "user", "content": f"Cliente {n}"}],
-            "ground_truth": {"will_churn": will_churn, "churn_probability": 0.8, "cutoff_date": "2018-03-01",
-                             "horizon_days": 180},
-            "source": {"table": "orders_enriched", "keys": [f"k{n}"]}}
-
-
 def test_the_selftest_floor_is_the_score_stage_floor_class_balanced_included(tmp_path):
     """rewards.selftest.trivial_floor and the score stage's floor aggregate alike (rewards.aggregate):
     on 90 % churners the majority constant is 0.5 class-balanced in both, not the plain mean 0.9."""
-    records = benchmark_records() + [_churn(n, will_churn=n % 10 != 0) for n in range(30)]
+    records = benchmark_records() + [churn_record(n, will_churn=n % 10 != 0) for n in range(30)]
     params = project_params()
     settings = params["rewards"]
     floor = score_floor(records, records, make_scorer(params, tmp_path / "absent.db"))

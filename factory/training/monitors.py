@@ -54,8 +54,11 @@ class FailureMonitor:
 
     def update(self, logs: dict[str, Any], step: int) -> list[str]:
         t = self.thresholds
+        # A step whose completions were all truncated and masked scored no token: TRL logs entropy 0 and
+        # grad_norm 0 there. That is the ceiling monitor's finding, not a collapsed policy.
+        no_tokens = logs.get("entropy") == 0 and logs.get("grad_norm") == 0
         for name, key in MONITORED.items():
-            if _finite(logs.get(key)):
+            if _finite(logs.get(key)) and not (name == "entropy" and no_tokens):
                 self.history.setdefault(name, []).append(float(logs[key]))
         if self.first_entropy is None and self.history.get("entropy"):
             self.first_entropy = self.history["entropy"][0]

@@ -175,3 +175,15 @@ def test_stratified_subset_keeps_every_stratum() -> None:
     assert counts == {("sql", "simple"): 5, ("sql", "join"): 2, ("churn", "high"): 5}
     assert [r["id"] for r in subset if r["difficulty"] == "simple"] == [f"sql-simple-{i:03d}" for i in range(5)]
     assert stratified_subset(records, None) == records
+
+
+def test_steps_that_scored_no_token_are_not_an_entropy_collapse() -> None:
+    """All completions truncated and masked: TRL logs entropy 0 and grad_norm 0 (seen on Gemma 270M)."""
+    masked = {"entropy": 0.0, "grad_norm": 0.0, "loss": 0.0}
+    m = FailureMonitor(Thresholds(window=3))
+    assert _feed(m, [masked, {"entropy": 0.8, "grad_norm": 0.1}, masked, masked, masked,
+                     {"entropy": 0.7, "grad_norm": 0.2}]) == []
+    assert m.first_entropy == 0.8 and m.history["entropy"] == [0.8, 0.7]
+    collapsed = FailureMonitor(Thresholds(window=3))
+    lines = _feed(collapsed, [{"entropy": 0.8, "grad_norm": 0.1}] + [{"entropy": 0.01, "grad_norm": 0.1}] * 3)
+    assert [line for line in lines if "stopped exploring" in line]  # a real collapse still warns

@@ -130,6 +130,7 @@ class TrainParams(_TrainerParams):
     max_prompt_length: int = Field(gt=0, description="longer prompts are dropped (counted)")
     max_completion_length: int = Field(gt=0, description="completion token cap")
     mask_truncated_completions: bool = Field(description="no loss on completions cut by the cap")
+    truncated_reward: float | None = Field(description="reward of a completion cut by the cap without stopping (null: scored as written)")
     eval_steps: int = Field(gt=0, description="per-task val reward every N steps (at least 5 times per run, and at the end)")
     eval_prompts_per_task: int = Field(gt=0, description="val prompts per task used by that eval")
     monitor: dict[str, float | int] = Field(description="collapse monitors: zero_std, ceiling, entropy_ratio, entropy_floor, window, looping")

@@ -1,7 +1,8 @@
 """GRPO with TRL from the SFT checkpoint, one reward function per task, with the seeds' lessons as defaults.
 
 Defaults (params.yaml `train.*`): beta 0 (no reference model), Dr. GRPO loss, no std scaling of
-rewards, constant_with_warmup at lr 5e-6, 4 generations, truncated completions masked. Sampling
+rewards, constant_with_warmup at lr 5e-6, 4 generations, truncated completions masked and rewarded
+`train.truncated_reward` (0: a completion that never stops earns nothing, so stopping has an advantage). Sampling
 uses `train.temperature` / `train.top_p` / `train.top_k`, passed explicitly, and the policy's own
 generation_config is replaced by a neutral one (eos/pad only) so a checkpoint's sampling defaults
 can never leak in; `effective_sampling` reads back what `generate` will really use. TRL generates;
@@ -20,6 +21,7 @@ from common.io import sha256_tree
 from factory.generation import neutral_generation_config, sampling_fields
 from factory.training.backends import precision_args, vllm_args
 from factory.training.data import grpo_dataset, records_hash
+from factory.training.reward_funcs import stop_token_ids, unstopped_scored_as
 from factory.training.monitors import FailureMonitor, MonitorCallback, Thresholds
 from factory.training.runner import Recipe, fifth_mean, finite_mean, run, train_rows
 
@@ -165,8 +167,12 @@ class _Grpo(Recipe):
     def trainer(self, model: Any, tokenizer: Any, config: Any, train: list[dict[str, Any]], val: list[dict[str, Any]]) -> Any:
         from trl import GRPOTrainer
 
+        funcs = self.reward_funcs
+        if self.params.get("truncated_reward") is not None:
+            stops = stop_token_ids(model, tokenizer)
+            funcs = [unstopped_scored_as(f, stops, float(self.params["truncated_reward"])) for f in funcs]
         return GRPOTrainer(
-            model=model, args=config, processing_class=tokenizer, reward_funcs=self.reward_funcs,
+            model=model, args=config, processing_class=tokenizer, reward_funcs=funcs,
             train_dataset=grpo_dataset(train), eval_dataset=grpo_dataset(val) if val else None,
             callbacks=[MonitorCallback(self.monitor), *self.callbacks],
         )

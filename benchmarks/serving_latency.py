@@ -52,7 +52,8 @@ def main() -> None:
 
     from common.openai_client import ChatClient
     from conftest import corpus, serve
-    from factory.serving import ChatModel, Decoding
+    from factory.generation import Decoding
+    from factory.serving import ChatModel
 
     model_dir = Path(args.model)
     if not (model_dir / "config.json").is_file():

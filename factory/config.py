@@ -40,6 +40,3 @@ def load_params(path: str | Path | None = None) -> dict[str, Any]:
     validate_params(raw, str(path or PARAMS_FILE))
     return raw
 
-
-def section(name: str, path: str | Path | None = None) -> dict[str, Any]:
-    return load_params(path)[name]

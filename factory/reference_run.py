@@ -130,7 +130,7 @@ def collect(workspace: str | Path, name: str, out_root: str | Path | None = None
     result = verdict(headline, details, floor_headline, models)
     lineage = {k: details["grpo"]["lineage"][k] for k in ("benchmark", "benchmark_sha256", "manifest", "manifest_sha256")}
     lineage["checkpoint_sha256"] = {m: details[m]["lineage"]["checkpoint_sha256"] for m in models}
-    tasks = sorted(details["grpo"]["by_task"])
+    tasks = sorted(result["grpo_ge_sft"])  # the tasks the verdict judged
     with atomic_path(out / name) as tmp:
         tmp.mkdir()
         for source, target in COPIED.items():

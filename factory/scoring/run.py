@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from common.io import write_jsonl
 from factory.scoring.backends import Backend
-from factory.serving import Decoding
+from factory.generation import Decoding
 from rewards.aggregate import outcome
 from rewards.trivial import user_message
 from schemas.tasks import CLASS_BALANCED

@@ -102,12 +102,13 @@ def precision_args(cuda: bool | None = None) -> dict[str, Any]:
 
 
 def turn_token_ids(tokenizer: Any) -> list[int]:
-    """The special tokens the chat template writes around a turn (Gemma: <start_of_turn>, <end_of_turn>),
-    bos and pad left out: the ids whose embedding rows LoRA trains too."""
+    """The tokenizer's special tokens that the chat template writes around a turn, bos and pad left out:
+    the ids whose embedding rows LoRA trains too. Gemma 3: only <end_of_turn> (106); its
+    <start_of_turn> (105) is an ordinary added token, not among the special ids."""
     rendered = tokenizer.apply_chat_template(
         [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}], tokenize=True, return_dict=True)
-    skip = {tokenizer.bos_token_id, tokenizer.pad_token_id}
-    return sorted({i for i in rendered["input_ids"] if i in set(tokenizer.all_special_ids) - skip})
+    special = set(tokenizer.all_special_ids) - {tokenizer.bos_token_id, tokenizer.pad_token_id}
+    return sorted({i for i in rendered["input_ids"] if i in special})
 
 
 def peft_config(lora: LoraSpec) -> Any:
@@ -191,7 +192,8 @@ def merged(model: Any) -> Any:
 
 def save_policy(model: Any, tokenizer: Any, out_dir: str | Path) -> Path:
     """Save a merged, reloadable HF folder with its tokenizer and a neutral generation config."""
-    from factory.training.base_model import neutral_generation_config, save_model
+    from factory.generation import neutral_generation_config
+    from factory.training.base_model import save_model
 
     model = merged(model)
     model.generation_config = neutral_generation_config(model, tokenizer)

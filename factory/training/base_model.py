@@ -17,7 +17,7 @@ import torch
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
 from common.io import atomic_path
-from factory.generation import neutral_generation_config  # owned there; gemma and backends import it from here
+from factory.generation import neutral_generation_config
 
 PAD_TOKEN = "<|endoftext|>"
 IM_START = "<|im_start|>"

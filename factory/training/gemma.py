@@ -83,7 +83,7 @@ def load_gguf(gguf_path: str | Path) -> tuple[Any, Any]:
 
 def prepare_chat(model: Any, tokenizer: Any) -> None:
     """Chat template, stop token and a neutral generation config: a turn ends at <end_of_turn>."""
-    from factory.training.base_model import neutral_generation_config
+    from factory.generation import neutral_generation_config
 
     for token in (START, END):
         if tokenizer.convert_tokens_to_ids(token) in (None, tokenizer.unk_token_id):

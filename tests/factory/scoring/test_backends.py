@@ -7,7 +7,7 @@ import pytest
 
 from common.io import sha256_tree
 from factory.scoring.backends import EndpointBackend, Generation, LocalBackend
-from factory.serving import Decoding
+from factory.generation import Decoding
 
 MESSAGES = [{"role": "system", "content": "Responda."}, {"role": "user", "content": "Qual o total do pedido?"}]
 DECODING = Decoding(temperature=0.1, top_p=1.0, max_tokens=8, seed=0)

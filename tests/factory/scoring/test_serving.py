@@ -8,7 +8,8 @@ import urllib.request
 import openai
 import pytest
 
-from factory.serving import ChatModel, Decoding, RequestError, parse_request
+from factory.generation import Decoding
+from factory.serving import ChatModel, RequestError, parse_request
 
 MESSAGES = [{"role": "system", "content": "Responda em JSON."}, {"role": "user", "content": "Avaliação: produto ótimo!"}]
 

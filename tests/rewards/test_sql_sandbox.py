@@ -14,7 +14,10 @@ from common.io import sha256_file
 from rewards.sandbox import SandboxLimits, SqlSandbox
 from rewards.sql import QueryFailed, QueryTimeout, SqlError, UnsafeQuery, execute_readonly
 
-TIMEOUT_S = 0.75          # every attack below must be over well within 1 s
+TIMEOUT_S = 0.75          # every attack below must be stopped at about this
+# Wall-clock bound of a stopped query: the limit plus slack for a loaded CI machine. Unstopped,
+# each attack below runs for tens of seconds or forever, so the bound still catches a missing limit.
+STOPPED_WITHIN_S = 3.0
 # A single scalar call that never checks DuckDB's interrupt flag (tens of seconds of work).
 UNINTERRUPTIBLE = "SELECT levenshtein(repeat('ab', 40000), repeat('ba', 40000))"
 STOPPED = (QueryTimeout, QueryFailed)  # out of time or over the memory limit, whichever comes first
@@ -119,7 +122,7 @@ def _attacks(d: Path) -> list[tuple[str, type[SqlError] | tuple[type[SqlError], 
     ]
 
 
-def test_every_attack_is_refused_or_stopped_within_a_second(sandbox: SqlSandbox, db: Path, attack_dir: Path) -> None:
+def test_every_attack_is_refused_or_stopped_in_time(sandbox: SqlSandbox, db: Path, attack_dir: Path) -> None:
     db_hash = sha256_file(db)
     sandbox.execute("SELECT 1")
     worker_cwd = sandbox.worker_cwd
@@ -130,7 +133,7 @@ def test_every_attack_is_refused_or_stopped_within_a_second(sandbox: SqlSandbox,
         with pytest.raises(expected):
             sandbox.execute(query, timeout_s=TIMEOUT_S)
         elapsed = time.monotonic() - start
-        assert elapsed < 1.0, f"{query!r} took {elapsed:.2f} s"
+        assert elapsed < STOPPED_WITHIN_S, f"{query!r} took {elapsed:.2f} s"
     assert _snapshot(attack_dir, db.parent) == before, "an attack wrote a file"
     assert sandbox.worker_cwd is not None and not any(sandbox.worker_cwd.iterdir())
     assert not (Path.cwd() / "relative.csv").exists()
@@ -148,7 +151,7 @@ def test_a_query_that_ignores_interrupt_gets_its_worker_killed(sandbox: SqlSandb
     start = time.monotonic()
     with pytest.raises(QueryTimeout, match="worker killed"):
         sandbox.execute(UNINTERRUPTIBLE, timeout_s=0.5)
-    assert time.monotonic() - start < 0.9
+    assert time.monotonic() - start < STOPPED_WITHIN_S
     assert sandbox.restarts == restarts + 1
     assert not psutil.pid_exists(old_pid) or psutil.Process(old_pid).status() == psutil.STATUS_ZOMBIE
     assert sandbox.execute("SELECT 41 + 1 AS x").rows == [[42]]

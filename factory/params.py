@@ -62,7 +62,9 @@ class ChurnPromptParams(_Section):
 
 class PromptsParams(_Section):
     seed: int = Field(description="seed of every prompt generator and of the split")
-    counts: dict[str, int] = Field(description="training+val prompts per task (capped by the data)")
+    counts: dict[str, int | None] = Field(description="training+val prompts per registered task (capped by the data); "
+                                                  "null for the general-mix task, counted by mix.general_ratio; "
+                                                  "checked against the task registry by the prompts and split stages")
     val_fraction: float = Field(ge=0, lt=1, description="share of each stratum kept for validation")
     pool_factor: float = Field(gt=0, description="candidates kept per task = benchmark share + pool_factor x training count")
     leakage_ngram: int = Field(gt=0, description="benchmark vs train/val overlap is measured on word n-grams of this size")

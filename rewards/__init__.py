@@ -1,4 +1,4 @@
-"""Rewards for the seven commerce tasks: TRL reward functions and the sub-scores behind them.
+"""Rewards for every registered task (`schemas.tasks`): TRL reward functions and their sub-scores.
 
     import rewards
     funcs = [rewards.get(name, db_path="data/commerce.db") for name in rewards.names()]
@@ -15,25 +15,21 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from rewards import churn, extraction, insights, push, reasoning, render, sentiment, sql
+# The built-in scorers, imported here so that every stage using rewards depends on them (their
+# registry references below resolve to these modules).
+from rewards import churn, extraction, insights, push, reasoning, render, sentiment, sql  # noqa: F401
 from rewards.base import DEFAULT_DB_PATH, DEFAULT_WEIGHTS, Options, completion_text, finish, prompt_text
 from rewards.judge import InsightsJudge, JudgeConfig, build_judge
-from schemas.tasks import TASKS, TRUTH_MODELS
+from schemas.tasks import TRUTH_MODELS, LiveMapping, resolve, specs
 
 __all__ = ["names", "get", "score", "options", "render", "sql", "Options"]
 
-SCORERS: dict[str, Callable[..., dict[str, Any]]] = {
-    "extraction": extraction.score,
-    "sentiment": sentiment.score,
-    "sql": sql.score,
-    "churn": churn.score,
-    "insights": insights.score,
-    "push": push.score,
-    "reasoning": reasoning.score,
-}
-assert tuple(SCORERS) == TASKS
+# Task -> scorer (completion, truth, options, prompt) -> sub-scores: `TaskSpec.scorer` of every
+# registered task, so a task registered by a plugin is scored like a built-in.
+SCORERS: LiveMapping = LiveMapping(lambda: {s.name: resolve(s.scorer) for s in specs()})
 # Tasks whose scorer can take a whole reward call at once: (completions, truths, options) -> sub-scores.
-BATCH_SCORERS: dict[str, Callable[..., list[dict[str, Any]]]] = {"sql": sql.score_many}
+BATCH_SCORERS: LiveMapping = LiveMapping(
+    lambda: {s.name: resolve(s.batch_scorer) for s in specs() if s.batch_scorer is not None})
 
 
 def names() -> list[str]:

@@ -1,6 +1,7 @@
 """Reference answers that contradict their own facts: the check the reward self-test runs.
 
-`check_references(records)` returns one problem per record and check, naming the record id:
+`check_references(records)` returns one problem per record and check, naming the record id. The
+checks are the tasks' `TaskSpec.check`; the built-in ones:
 
 - insights: a table and conclusions exist; each conclusion's accepted answers are what its table
   says (`expected_answers`: ties are ties); the reference's closing line, read by the reward, gives
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from schemas.tasks import TableRow, parse_truth
+from schemas.tasks import LiveMapping, TableRow, parse_truth, resolve, specs
 
 TIE = "empate"
 TREND_THRESHOLD_PCT = 5.0    # |change| up to this is "estabilidade"
@@ -52,7 +53,7 @@ def expected_answers(rule: str, metric: str, rows: list[str], table: list[TableR
     return tied if len(tied) == 1 else [TIE] + tied
 
 
-def _insights_problems(rid: str, truth) -> list[str]:
+def insights_problems(rid: str, truth) -> list[str]:
     from rewards import insights
 
     if not truth.table or not truth.conclusions:
@@ -76,7 +77,7 @@ def _insights_problems(rid: str, truth) -> list[str]:
     return problems
 
 
-def _churn_problems(rid: str, truth) -> list[str]:
+def churn_problems(rid: str, truth) -> list[str]:
     p, label = truth.reference_probability, truth.reference_will_churn
     if p is None or label is None:
         return [f"{rid}: churn truth without reference_probability/reference_will_churn"]
@@ -85,7 +86,7 @@ def _churn_problems(rid: str, truth) -> list[str]:
     return []
 
 
-def _reasoning_problems(rid: str, truth) -> list[str]:
+def reasoning_problems(rid: str, truth) -> list[str]:
     from rewards import reasoning
 
     readings, _ = reasoning.final_answer(truth.reference)
@@ -95,7 +96,7 @@ def _reasoning_problems(rid: str, truth) -> list[str]:
     return []
 
 
-def _push_problems(rid: str, truth) -> list[str]:
+def push_problems(rid: str, truth) -> list[str]:
     import rewards
 
     scores = rewards.score("push", truth.reference, truth)
@@ -105,8 +106,8 @@ def _push_problems(rid: str, truth) -> list[str]:
     return []
 
 
-CHECKS = {"insights": _insights_problems, "churn": _churn_problems, "reasoning": _reasoning_problems,
-          "push": _push_problems}
+# Task -> its reference check (`TaskSpec.check`), for every registered task that has one.
+CHECKS = LiveMapping(lambda: {s.name: resolve(s.check) for s in specs() if s.check is not None})
 
 
 def check_references(records: Iterable[dict[str, Any]]) -> list[str]:

@@ -12,15 +12,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from schemas.tasks import parse_truth
+from schemas.tasks import LiveMapping, parse_truth, resolve, spec, specs
 
-# The keys of each JSON answer, in the order the system prompts should list them.
-ANSWER_FIELDS: dict[str, tuple[str, ...]] = {
-    "extraction": ("sentiment", "sentiment_score", "complaint_category", "churn_risk", "repeat_intent",
-                   "delivery_issue", "product_issue", "seller_issue", "would_recommend", "main_complaint"),
-    "sentiment": ("sentiment", "sentiment_score"),
-    "churn": ("will_churn", "churn_probability"),
-}
+
+def answer_fields(task: str) -> tuple[str, ...]:
+    """The keys of a JSON task's answer, in order: the field specs of its `TaskSpec.answer`."""
+    return tuple(field.name for field in resolve(spec(task).answer).specs)
+
+
+# The keys of each JSON answer, in the order the system prompts should list them (from the registry).
+ANSWER_FIELDS = LiveMapping(lambda: {s.name: answer_fields(s.name) for s in specs() if s.is_json})
 
 
 def _truth(task: str, ground_truth: Any):
@@ -28,31 +29,52 @@ def _truth(task: str, ground_truth: Any):
 
 
 def answer_object(task: str, ground_truth: Any) -> dict[str, Any]:
-    """The JSON gold answer of a JSON task as a dict (churn: the reference model's answer when the
-    truth has one)."""
+    """The JSON gold answer of a JSON task as a dict: the task's `answer_object` hook, else the
+    answer fields of the truth."""
     truth = _truth(task, ground_truth)
+    hook = spec(task).answer_object
+    if hook is not None:
+        return resolve(hook)(truth)
     data = truth.model_dump()
-    if task == "churn" and truth.reference_probability is not None and truth.reference_will_churn is not None:
-        return {"will_churn": truth.reference_will_churn, "churn_probability": truth.reference_probability}
     return {key: data[key] for key in ANSWER_FIELDS[task]}
 
 
 def gold_answer(task: str, ground_truth: Any) -> str:
     """The ideal completion for a record (ground truth as a dict, JSON string or model)."""
     truth = _truth(task, ground_truth)
-    if task in ANSWER_FIELDS:
+    task_spec = spec(task)
+    if task_spec.is_json:
         return json.dumps(answer_object(task, truth), ensure_ascii=False)
-    if task == "sql":
-        return f"```sql\n{truth.gold_sql.strip().rstrip(';').strip()}\n```"
-    if task in ("insights", "push", "reasoning"):
-        return truth.reference
-    raise KeyError(f"unknown task {task!r}")
+    return resolve(task_spec.gold)(truth)
 
 
 def oracle_answer(task: str, ground_truth: Any) -> str:
-    """The answer that knows what the reward grades: the gold answer, except for churn, where it is
-    the outcome with certainty ({"will_churn": outcome, "churn_probability": 1.0 or 0.0})."""
+    """The answer that knows what the reward grades: the gold answer, unless the task has an
+    `oracle` hook (churn: the outcome with certainty)."""
     truth = _truth(task, ground_truth)
-    if task == "churn":
-        return json.dumps({"will_churn": truth.will_churn, "churn_probability": 1.0 if truth.will_churn else 0.0})
-    return gold_answer(task, truth)
+    hook = spec(task).oracle
+    return resolve(hook)(truth) if hook is not None else gold_answer(task, truth)
+
+
+# --- the built-in tasks' hooks (named in schemas.tasks) ----------------------------------------------
+
+def sql_fence(truth: Any) -> str:
+    """sql: the gold query in a ```sql fence."""
+    return f"```sql\n{truth.gold_sql.strip().rstrip(';').strip()}\n```"
+
+
+def reference_text(truth: Any) -> str:
+    """insights, push, reasoning: the reference answer written at build time."""
+    return truth.reference
+
+
+def churn_reference(truth: Any) -> dict[str, Any]:
+    """churn: the reference model's answer when the truth has one, else the stored fields."""
+    if truth.reference_probability is not None and truth.reference_will_churn is not None:
+        return {"will_churn": truth.reference_will_churn, "churn_probability": truth.reference_probability}
+    return {"will_churn": truth.will_churn, "churn_probability": truth.churn_probability}
+
+
+def churn_oracle(truth: Any) -> str:
+    """churn: the outcome with certainty ({"will_churn": outcome, "churn_probability": 1.0 or 0.0})."""
+    return json.dumps({"will_churn": truth.will_churn, "churn_probability": 1.0 if truth.will_churn else 0.0})

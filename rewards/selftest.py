@@ -37,12 +37,12 @@ from typing import Any, Callable, Iterable, Mapping
 
 import rewards
 from common.io import sha256_bytes
-from rewards import churn, extraction, sentiment, sql_audit
+from rewards import sql_audit
 from rewards.base import Options, finish, prompt_text
 from rewards.fields import FieldSpec, JsonAnswer, text_similarity
 from rewards.parsing import MINUS_SIGNS, fold
 from rewards.render import gold_answer, oracle_answer
-from schemas.tasks import COMPLAINT_CATEGORIES, parse_truth
+from schemas.tasks import COMPLAINT_CATEGORIES, LiveMapping, parse_truth, resolve, specs
 
 GOLD_MIN = 0.99
 VARIANT_MIN = 0.95
@@ -54,9 +54,8 @@ THINK = "<think>Vou ler o pedido com calma e responder no formato pedido.</think
 _POLARITY_SWAP = {"positivo": "negativo", "negativo": "positivo", "neutro": "negativo"}
 _WRONG_TEXTS = ("voltagem trocada", "boleto duplicado", "cupom recusado", "lacre violado")
 
-# The scorer of each JSON task, whose field specs drive the tables below.
-JSON_ANSWERS: dict[str, JsonAnswer] = {"extraction": extraction.ANSWER, "sentiment": sentiment.ANSWER,
-                                       "churn": churn.ANSWER}
+# The JsonAnswer of each JSON task (`TaskSpec.answer`), whose field specs drive the tables below.
+JSON_ANSWERS: Mapping[str, JsonAnswer] = LiveMapping(lambda: {s.name: resolve(s.answer) for s in specs() if s.is_json})
 
 
 def _pick(record_id: str, options: list[str]) -> str:
@@ -262,12 +261,12 @@ UNRECOVERABLE: dict[str, Callable[[JsonAnswer, str], str]] = {
 
 # --- other tasks -------------------------------------------------------------------------------------
 
-def _sql_variants(truth: Any, gold: str) -> dict[str, str]:
+def sql_variants(truth: Any, gold: str) -> dict[str, str]:
     return {"plain_fence": f"```\n{truth.gold_sql.strip().rstrip(';')}\n```",
             "prose_around": f"Aqui está a consulta:\n{gold}\nEla responde à pergunta."}
 
 
-def _reasoning_variants(truth: Any, gold: str) -> dict[str, str]:
+def reasoning_variants(truth: Any, gold: str) -> dict[str, str]:
     marks = list(re.finditer(r"Resposta\s*:", gold))
     if not marks:
         return {}
@@ -275,9 +274,9 @@ def _reasoning_variants(truth: Any, gold: str) -> dict[str, str]:
     return {"ptbr_answer": f"{gold[:marks[-1].start()]}Resposta: {value}"}
 
 
-# Non-JSON tasks: right answers written differently; each must score >= VARIANT_MIN.
-TEXT_VARIANTS: dict[str, Callable[[Any, str], dict[str, str]]] = {"sql": _sql_variants,
-                                                                  "reasoning": _reasoning_variants}
+# Non-JSON tasks: right answers written differently (`TaskSpec.variants`); each must score >= VARIANT_MIN.
+TEXT_VARIANTS: Mapping[str, Callable[[Any, str], dict[str, str]]] = LiveMapping(
+    lambda: {s.name: resolve(s.variants) for s in specs() if not s.is_json and s.variants is not None})
 
 
 def variants(task: str, truth: Any, gold: str) -> dict[str, str]:
@@ -293,7 +292,7 @@ def variants(task: str, truth: Any, gold: str) -> dict[str, str]:
     return out
 
 
-def _json_corruptions(task: str, truth: Any, gold: str, record_id: str) -> dict[str, str]:
+def json_corruptions(task: str, truth: Any, gold: str, record_id: str) -> dict[str, str]:
     obj = best_object(task, truth)
     out: dict[str, str] = {}
     dropped = dict(obj)
@@ -320,7 +319,7 @@ def _json_corruptions(task: str, truth: Any, gold: str, record_id: str) -> dict[
     return out
 
 
-def _sql_corruptions(task: str, truth: Any, gold: str, record_id: str) -> dict[str, str]:
+def sql_corruptions(task: str, truth: Any, gold: str, record_id: str) -> dict[str, str]:
     query = truth.gold_sql.strip().rstrip(";")
     wrong = f"SELECT * FROM ({query}) AS gold LIMIT 0" if truth.rows else "SELECT 42 AS wrong_answer"
     broken = re.sub(r"^\s*(select|with)\b", lambda m: "SELEC" if m.group(1).lower() == "select" else "WIHT",
@@ -333,14 +332,14 @@ def _sql_corruptions(task: str, truth: Any, gold: str, record_id: str) -> dict[s
             "hard_coded_result": f"```sql\n{coincidental}\n```"}
 
 
-def _reasoning_corruptions(task: str, truth: Any, gold: str, record_id: str) -> dict[str, str]:
+def reasoning_corruptions(task: str, truth: Any, gold: str, record_id: str) -> dict[str, str]:
     marks = list(re.finditer(r"Resposta\s*:", gold))
     head = gold[:marks[-1].start()] if marks else gold + "\n"
     wrong = f"{truth.answer * 1.5 + 7:.2f}".replace(".", ",")
     return {"wrong_number": f"{head}Resposta: {wrong}", "no_answer": head.rstrip() or "Não sei."}
 
 
-def _push_corruptions(task: str, truth: Any, gold: str, record_id: str) -> dict[str, str]:
+def push_corruptions(task: str, truth: Any, gold: str, record_id: str) -> dict[str, str]:
     out = {"over_length": gold + " " + "Aproveite agora mesmo! " * (truth.max_chars // 20 + 2),
            "invented_discount": gold + " Use o cupom e ganhe 90% de desconto!"}
     stripped = _remove_category(gold, truth.category)
@@ -349,22 +348,22 @@ def _push_corruptions(task: str, truth: Any, gold: str, record_id: str) -> dict[
     return out
 
 
-def _insights_corruptions(task: str, truth: Any, gold: str, record_id: str) -> dict[str, str]:
+def insights_corruptions(task: str, truth: Any, gold: str, record_id: str) -> dict[str, str]:
     return {"no_figures": re.sub(r"\d", "", gold),
             "wrong_numbers": re.sub(r"\d+(?:[.,]\d+)*", lambda m: "9" + m.group(0), gold)}
 
 
-# Wrong answers derived from the gold, per task; each must score strictly below the gold.
-CORRUPTIONS: dict[str, Callable[[str, Any, str, str], dict[str, str]]] = {
-    **{task: _json_corruptions for task in JSON_ANSWERS},
-    "sql": _sql_corruptions, "reasoning": _reasoning_corruptions, "push": _push_corruptions,
-    "insights": _insights_corruptions,
-}
+# Wrong answers derived from the gold, per task (`TaskSpec.corruptions`; JSON tasks default to the
+# generic field corruptions); each must score strictly below the gold.
+CORRUPTIONS: Mapping[str, Callable[[str, Any, str, str], dict[str, str]]] = LiveMapping(lambda: {
+    s.name: resolve(s.corruptions) if s.corruptions is not None else json_corruptions
+    for s in specs() if s.corruptions is not None or s.is_json})
 
 
 def corruptions(task: str, truth: Any, gold: str, record_id: str) -> dict[str, str]:
     """Wrong answers derived from the gold; each must score strictly below the gold."""
-    return CORRUPTIONS[task](task, truth, gold, record_id)
+    make = CORRUPTIONS.get(task)
+    return make(task, truth, gold, record_id) if make is not None else {}
 
 
 _SEPARATOR = r"(?:\W+(?:(?:e|de|da|do|das|dos|para)\W+)?)"

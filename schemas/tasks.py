@@ -1,34 +1,190 @@
-"""Ground truth per task: what a correct answer must contain, checked by `rewards/`.
+"""The task registry and the ground truth of each task: what a correct answer must contain.
+
+A task is one `TaskSpec` (its strata and benchmark quota, truth model, generator, scorer, gold
+renderer, self-test hooks, dataset-card line), registered with `register`; every stage iterates the
+registry, so a task added by a plugin (`factory/tasks/`) is seen everywhere. The seven built-in tasks
+are registered at the end of this module. `TASKS`, `STRATA`, `CLASS_BALANCED` and `TRUTH_MODELS`
+are live views of the registry, not separate lists.
 
 Answer formats the system prompts ask for (and that `rewards.render.gold_answer` writes):
-extraction, sentiment, churn -> one JSON object with the fields below; sql -> one SQL query in a
-```sql fence; insights, push, reasoning -> PT-BR text (insights ends with a "Conclusão: <item>: <resposta>; ..."
-line, reasoning with "Resposta: <valor>"). Churn's gold answer is the reference model's
-(`reference_probability`, `reference_will_churn`); the reward grades the outcome `will_churn`.
+extraction, sentiment, churn -> one JSON object with the fields of the task's `rewards` JsonAnswer;
+sql -> one SQL query in a ```sql fence; insights, push, reasoning -> PT-BR text (insights ends with a
+"Conclusão: <item>: <resposta>; ..." line, reasoning with "Resposta: <valor>"). Churn's gold answer is
+the reference model's (`reference_probability`, `reference_will_churn`); the reward grades the
+outcome `will_churn`.
 """
 from __future__ import annotations
 
-from typing import Any, Literal, Union
+import importlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-TASKS = ("extraction", "sentiment", "sql", "churn", "insights", "push", "reasoning")
+# A reference to code in a layer above schemas/ (a generator in factory/, a scorer in rewards/):
+# "package.module:attribute", imported only when a consumer resolves it, or the object itself.
+Ref = Union[str, Callable[..., Any], type, object]
 
-# Strata (the `difficulty` field) per task; the benchmark draws exactly these.
-STRATA: dict[str, tuple[str, ...]] = {
-    "extraction": ("easy", "hard"),
-    "sentiment": ("positive", "neutral", "negative"),
-    "sql": ("simple", "join", "aggregate"),
-    "churn": ("low", "medium", "high"),
-    "insights": ("comparison", "trend", "recommendation"),
-    "push": ("customer", "segment"),
-    "reasoning": ("arithmetic", "percentage", "multi_step"),
-}
 
+def resolve(ref: Ref) -> Any:
+    """The object a "module:attr" reference names (imported on first use); an object is returned as is."""
+    if not isinstance(ref, str):
+        return ref
+    module, sep, attr = ref.partition(":")
+    if not sep or not module or not attr:
+        raise ValueError(f"task reference {ref!r} must be 'package.module:attribute'")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ImportError(f"task reference {ref!r} cannot be resolved: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Everything the pipeline knows about one task; references are "module:attr" strings or objects.
+
+    JSON-answer tasks give `answer` (a `rewards.fields.JsonAnswer`: its field specs are the answer
+    format, so renderer, trivial answerers and self-test derive the fields from it); text tasks
+    give `gold` (truth -> the gold completion).
+    """
+
+    name: str
+    strata: tuple[str, ...]                      # the record's `difficulty` values, in report order
+    truth: type[BaseModel]                       # the ground-truth model
+    doc: str                                     # one line for the dataset card
+    generator: Ref                               # a factory.prompts.base.TaskGenerator subclass
+    scorer: Ref                                  # (completion, truth, options, prompt) -> sub-scores
+    benchmark: Mapping[str, int] = field(default_factory=dict)  # held-out prompts per stratum ({}: none)
+    answer: Ref | None = None                    # JSON tasks: the JsonAnswer declaring the fields
+    gold: Ref | None = None                      # text tasks: truth -> gold completion
+    answer_object: Ref | None = None             # JSON tasks: truth -> gold answer dict (default: its fields)
+    oracle: Ref | None = None                    # truth -> the answer that must score 1 (default: gold)
+    batch_scorer: Ref | None = None              # (completions, truths, options) -> sub-scores, one call
+    variants: Ref | None = None                  # self-test, text tasks: (truth, gold) -> {name: right answer}
+    corruptions: Ref | None = None               # self-test: (task, truth, gold, id) -> {name: wrong answer}
+    check: Ref | None = None                     # self-test: (record id, truth) -> problems of the reference
+    outcome_key: str | None = None               # class-balanced task score over this truth key
+    general_mix: bool = False                    # training count from mix.general_ratio, not prompts.counts
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "strata", tuple(self.strata))
+        object.__setattr__(self, "benchmark", dict(self.benchmark))
+        where = f"task {self.name!r}"
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
+            raise ValueError(f"{where}: a task name is lower-case letters, digits and '_'")
+        if not self.strata or len(set(self.strata)) != len(self.strata):
+            raise ValueError(f"{where}: strata must be distinct and at least one, got {self.strata}")
+        if not (isinstance(self.truth, type) and issubclass(self.truth, BaseModel)):
+            raise TypeError(f"{where}: truth must be a pydantic model class, got {self.truth!r}")
+        if self.benchmark and (set(self.benchmark) != set(self.strata)
+                               or any(not isinstance(n, int) or n <= 0 for n in self.benchmark.values())):
+            raise ValueError(f"{where}: benchmark must give a positive count for every stratum {self.strata}, "
+                             f"got {self.benchmark}")
+        if self.outcome_key is not None and self.outcome_key not in self.truth.model_fields:
+            raise ValueError(f"{where}: outcome_key {self.outcome_key!r} is not a field of {self.truth.__name__}")
+        if (self.answer is None) == (self.gold is None):
+            raise ValueError(f"{where}: give exactly one of `answer` (a JSON answer) or `gold` (a text answer)")
+
+    @property
+    def is_json(self) -> bool:
+        return self.answer is not None
+
+
+_REGISTRY: dict[str, TaskSpec] = {}
+_VERSION = [0]  # bumped by every registration: the live views rebuild when it changes
+
+
+def register(spec: TaskSpec) -> TaskSpec:
+    """Add a task (registering an equal spec again is a no-op; another spec under a taken name is an error)."""
+    known = _REGISTRY.get(spec.name)
+    if known is not None:
+        if known == spec:
+            return known
+        raise ValueError(f"task {spec.name!r} is already registered (schemas.tasks or a plugin in factory/tasks)")
+    _REGISTRY[spec.name] = spec
+    _VERSION[0] += 1
+    return spec
+
+
+def spec(name: str) -> TaskSpec:
+    """The registered spec of `name`, or a KeyError listing the registered tasks."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown task {name!r}; registered: {', '.join(_REGISTRY)}") from None
+
+
+def specs() -> tuple[TaskSpec, ...]:
+    """Every registered task, in registration order (built-ins first): the order of every report."""
+    return tuple(_REGISTRY.values())
+
+
+class LiveMapping(Mapping):
+    """A read-only mapping rebuilt from the registry whenever a task is registered."""
+
+    def __init__(self, build: Callable[[], dict[str, Any]]):
+        self._build, self._cache, self._version = build, {}, -1
+
+    def _data(self) -> dict[str, Any]:
+        if self._version != _VERSION[0]:
+            self._cache, self._version = self._build(), _VERSION[0]
+        return self._cache
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())
+
+    def __repr__(self) -> str:
+        return repr(self._data())
+
+
+class _TaskNames(Sequence):
+    """The registered task names in order (compares equal to a tuple or list of the same names)."""
+
+    def _names(self) -> tuple[str, ...]:
+        return tuple(_REGISTRY)
+
+    def __getitem__(self, i):
+        return self._names()[i]
+
+    def __len__(self) -> int:
+        return len(_REGISTRY)
+
+    def __contains__(self, name: object) -> bool:
+        return name in _REGISTRY
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, (tuple, list, Sequence)) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self._names())
+
+    def __repr__(self) -> str:
+        return repr(self._names())
+
+
+TASKS: Sequence[str] = _TaskNames()
+# Strata (the `difficulty` field) per task; the benchmark draws exactly `TaskSpec.benchmark` of them.
+STRATA: Mapping[str, tuple[str, ...]] = LiveMapping(lambda: {s.name: s.strata for s in specs()})
 # Tasks whose headline task score is the mean of the per-outcome-class means (ground-truth key of
 # the outcome): with 15 benchmark prompts in 3 odd-sized bands the classes cannot be exactly even,
 # and a plain mean would pay a constant answer 8/15; class-balanced, a constant scores exactly 0.5.
-CLASS_BALANCED: dict[str, str] = {"churn": "will_churn"}
+CLASS_BALANCED: Mapping[str, str] = LiveMapping(lambda: {s.name: s.outcome_key for s in specs() if s.outcome_key})
+# The held-out benchmark: exactly these prompts per task and stratum (80 for the built-in tasks).
+BENCHMARK_STRATA: Mapping[str, dict[str, int]] = LiveMapping(
+    lambda: {s.name: dict(s.benchmark) for s in specs() if s.benchmark})
+
+
+def benchmark_size() -> int:
+    return sum(sum(quota.values()) for quota in BENCHMARK_STRATA.values())
+
 
 Polarity = Literal["positivo", "neutro", "negativo"]
 
@@ -158,20 +314,63 @@ GroundTruth = Union[
     ExtractionTruth, SentimentTruth, SqlTruth, ChurnTruth, InsightsTruth, PushTruth, ReasoningTruth
 ]
 
-TRUTH_MODELS: dict[str, type[_Truth]] = {
-    "extraction": ExtractionTruth,
-    "sentiment": SentimentTruth,
-    "sql": SqlTruth,
-    "churn": ChurnTruth,
-    "insights": InsightsTruth,
-    "push": PushTruth,
-    "reasoning": ReasoningTruth,
-}
+TRUTH_MODELS: Mapping[str, type[BaseModel]] = LiveMapping(lambda: {s.name: s.truth for s in specs()})
 
 
-def parse_truth(task: str, data: dict | str) -> _Truth:
+def parse_truth(task: str, data: dict | str) -> BaseModel:
     """Validate a ground truth (a dict, or the JSON string that HF/TRL datasets carry)."""
     model = TRUTH_MODELS[task]
     if isinstance(data, str):
         return model.model_validate_json(data)
     return model.model_validate(data)
+
+
+# --- the built-in tasks (generators in factory/prompts/, scorers and renderers in rewards/) ----------
+register(TaskSpec(
+    "extraction", ("easy", "hard"), ExtractionTruth,
+    doc="review + order metadata -> 10-field JSON (sentiment, score, complaint category, churn risk, "
+        "repeat intent, delivery/product/seller issue, would recommend, main complaint); rule labeler "
+        "(stars, lateness, status + PT-BR lexicon) or an LLM labeler",
+    generator="factory.prompts.extraction:ExtractionGenerator", scorer="rewards.extraction:score",
+    answer="rewards.extraction:ANSWER", benchmark={"easy": 10, "hard": 10}))
+register(TaskSpec(
+    "sentiment", ("positive", "neutral", "negative"), SentimentTruth,
+    doc="review text -> polarity (positivo/neutro/negativo) and score in [-1, 1]",
+    generator="factory.prompts.sentiment:SentimentGenerator", scorer="rewards.sentiment:score",
+    answer="rewards.sentiment:ANSWER", benchmark={"positive": 5, "neutral": 5, "negative": 5}))
+register(TaskSpec(
+    "sql", ("simple", "join", "aggregate"), SqlTruth,
+    doc="PT-BR business question -> DuckDB SQL; gold SQL executed at build time, result stored",
+    generator="factory.prompts.sql:SqlGenerator", scorer="rewards.sql:score", batch_scorer="rewards.sql:score_many",
+    gold="rewards.render:sql_fence", variants="rewards.selftest:sql_variants",
+    corruptions="rewards.selftest:sql_corruptions", benchmark={"simple": 5, "join": 5, "aggregate": 5}))
+register(TaskSpec(
+    "churn", ("low", "medium", "high"), ChurnTruth,
+    doc="customer profile as of a cutoff date -> will the customer buy within the horizon; the reward checks "
+        "the outcome observed after the cutoff, the reference answer is a calibrated model's probability "
+        "(fit on training customers only) and the label that follows from it",
+    generator="factory.prompts.churn:ChurnGenerator", scorer="rewards.churn:score", answer="rewards.churn:ANSWER",
+    answer_object="rewards.render:churn_reference", oracle="rewards.render:churn_oracle",
+    check="rewards.consistency:churn_problems", outcome_key="will_churn",
+    benchmark={"low": 5, "medium": 5, "high": 5}))
+register(TaskSpec(
+    "insights", ("comparison", "trend", "recommendation"), InsightsTruth,
+    doc="a question plus a fact table computed from commerce.db (asked entities and distractor rows) -> "
+        "a PT-BR analysis citing the table and a checkable closing line `Conclusão: <item>: <resposta>; ...`",
+    generator="factory.prompts.insights:InsightsGenerator", scorer="rewards.insights:score",
+    gold="rewards.render:reference_text", corruptions="rewards.selftest:insights_corruptions",
+    check="rewards.consistency:insights_problems", benchmark={"comparison": 5, "trend": 5, "recommendation": 5}))
+register(TaskSpec(
+    "push", ("customer", "segment"), PushTruth,
+    doc="re-engagement notification under checkable constraints: length, category, a call to action, a reason "
+        "drawn from the customer's data, no discount beyond the allowed one, no invented facts",
+    generator="factory.prompts.push:PushGenerator", scorer="rewards.push:score",
+    gold="rewards.render:reference_text", corruptions="rewards.selftest:push_corruptions",
+    check="rewards.consistency:push_problems"))
+register(TaskSpec(
+    "reasoning", ("arithmetic", "percentage", "multi_step"), ReasoningTruth,
+    doc="PT-BR word problems with exact answers (procedural) plus any local HF datasets in mix.hf_datasets",
+    generator="factory.prompts.reasoning:ReasoningGenerator", scorer="rewards.reasoning:score",
+    gold="rewards.render:reference_text", variants="rewards.selftest:reasoning_variants",
+    corruptions="rewards.selftest:reasoning_corruptions", check="rewards.consistency:reasoning_problems",
+    general_mix=True))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from factory.config import load_params
+from factory import tasks  # noqa: F401  (registers every task: the built-ins and factory/tasks plugins)
 from common.io import sha256_tree
 from factory.reporting import write_stage_metrics
 from factory.training import gemma

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from factory.config import load_params
+from factory import tasks  # noqa: F401  (registers every task: the built-ins and factory/tasks plugins)
 from factory.scoring.report import ReportPaths, build_report
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import rewards
 from factory.config import load_params
+from factory import tasks  # noqa: F401  (registers every task: the built-ins and factory/tasks plugins)
 from common.io import sha256_bytes
 from factory.reporting import write_stage_metrics
 from rewards.consistency import check_references

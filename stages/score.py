@@ -9,6 +9,7 @@ reports/plots/latency/<model>.csv (latency per prompt).
 from __future__ import annotations
 
 from factory.config import load_params
+from factory import tasks  # noqa: F401  (registers every task: the built-ins and factory/tasks plugins)
 from factory.scoring.benchmark import FLOOR, score_benchmark
 
 

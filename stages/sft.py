@@ -10,6 +10,7 @@ from pathlib import Path
 from accelerate import PartialState
 
 from factory.config import load_params
+from factory import tasks  # noqa: F401  (registers every task: the built-ins and factory/tasks plugins)
 from common.io import write_text
 from factory.reporting import write_stage_metrics
 from factory.training.data import per_task_sample, stratified_subset

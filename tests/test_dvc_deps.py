@@ -90,13 +90,18 @@ def import_closure(entry: Path) -> set[Path]:
 
 def _stages() -> dict[str, dict]:
     spec = yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8"))
-    tasks = spec.get("vars", [{}])[0].get("tasks", [])
+    params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
     out = {}
     for name, stage in spec["stages"].items():
-        if "foreach" in stage:
+        if "foreach" in stage:  # `${prompts.counts}`: one stage per key (the first stands for all)
+            path = stage["foreach"].removeprefix("${").removesuffix("}").split(".")
+            items = params
+            for part in path:
+                items = items[part]
+            first = next(iter(items))
             stage = stage["do"]
-            name = f"{name}@{tasks[0]}"
-            stage = yaml.safe_load(yaml.safe_dump(stage).replace("${item}", tasks[0]))
+            name = f"{name}@{first}"
+            stage = yaml.safe_load(yaml.safe_dump(stage).replace("${key}", first).replace("${item}", first))
         out[name] = stage
     return out
 

@@ -7,6 +7,7 @@ per stratum (enough for the benchmark and for the training counts in params, tim
 """
 from __future__ import annotations
 
+import difflib
 import math
 import random
 from abc import ABC, abstractmethod
@@ -14,23 +15,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Hashable, Iterable, Sequence, TypeVar
+from typing import Any, Callable, ClassVar, Hashable, Iterable, Mapping, Sequence, TypeVar
 
 from pydantic import BaseModel
 
 from schemas.records import PromptRecord
-from schemas.tasks import STRATA, TASKS
+from schemas.tasks import BENCHMARK_STRATA, STRATA, TASKS, benchmark_size, spec, specs
 
-# The held-out benchmark: exactly these prompts per task and stratum (80 in all).
-BENCHMARK_STRATA: dict[str, dict[str, int]] = {
-    "extraction": {"easy": 10, "hard": 10},
-    "sentiment": {"positive": 5, "neutral": 5, "negative": 5},
-    "sql": {"simple": 5, "join": 5, "aggregate": 5},
-    "churn": {"low": 5, "medium": 5, "high": 5},
-    "insights": {"comparison": 5, "trend": 5, "recommendation": 5},
-}
-BENCHMARK_SIZE = sum(sum(s.values()) for s in BENCHMARK_STRATA.values())
-assert BENCHMARK_SIZE == 80
+# BENCHMARK_STRATA (the held-out quotas) and benchmark_size come from the registry (TaskSpec.benchmark).
 
 
 @dataclass(frozen=True)
@@ -80,13 +72,40 @@ def spread(items: Sequence[T], key: Callable[[T], tuple[Hashable, ...]],
     return out
 
 
+def general_mix(task: str) -> bool:
+    """Whether `task`'s training count follows `mix.general_ratio` (reasoning) instead of `prompts.counts`."""
+    return task in TASKS and spec(task).general_mix
+
+
+def check_counts(counts: Mapping[str, Any]) -> None:
+    """params.yaml `prompts.counts` names every registered task and nothing else: a number of prompts
+    for each, null (or nothing) for a general-mix task, whose count follows `mix.general_ratio`."""
+    unknown = [t for t in counts if t not in TASKS]
+    if unknown:
+        hints = [f"{t} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(t, list(TASKS), 1)) else t
+                 for t in unknown]
+        raise ValueError(f"params.yaml prompts.counts: unknown task {', '.join(hints)}; "
+                         f"registered tasks: {', '.join(TASKS)}")
+    missing = [t for t in TASKS if t not in counts and not general_mix(t)]
+    if missing:
+        raise ValueError(f"params.yaml prompts.counts: no entry for registered task {', '.join(missing)} "
+                         "(add `<task>: <train+val prompts>` there)")
+    for task, n in counts.items():
+        if general_mix(task) and n is not None:
+            raise ValueError(f"params.yaml prompts.counts.{task}: must be null (its count follows mix.general_ratio)")
+        if not general_mix(task) and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
+            raise ValueError(f"params.yaml prompts.counts.{task}: expected a number of prompts >= 0, got {n!r}")
+
+
 def training_counts(params: dict[str, Any]) -> dict[str, int]:
-    """Train+val prompts wanted per task: params counts, plus reasoning at `mix.general_ratio` of the total."""
-    counts = {task: int(n) for task, n in params["prompts"]["counts"].items() if task != "reasoning"}
+    """Train+val prompts wanted per task: params counts, plus the general-mix task (reasoning) at
+    `mix.general_ratio` of the total."""
+    counts = {t: int(n) for t, n in params["prompts"]["counts"].items() if not general_mix(t)}
     ratio = float(params["mix"]["general_ratio"])
     if not 0 <= ratio < 1:
         raise ValueError(f"params.yaml mix.general_ratio must be in [0, 1), got {ratio}")
-    counts["reasoning"] = math.ceil(ratio / (1 - ratio) * sum(counts.values()))
+    general = math.ceil(ratio / (1 - ratio) * sum(counts.values()))
+    counts.update({s.name: general for s in specs() if s.general_mix})
     return counts
 
 
@@ -167,7 +186,7 @@ class TaskGenerator(ABC):
 
     def __init__(self, ctx: GenerationContext):
         if self.task not in TASKS:
-            raise ValueError(f"unknown task {self.task!r}")
+            raise ValueError(f"unknown task {self.task!r}; registered: {', '.join(TASKS)}")
         self.ctx = ctx
         self.rejected: Counter[str] = Counter()
         self.notes: dict[str, Any] = {}

@@ -8,7 +8,7 @@ from typing import Any
 from factory.db import table_hashes
 from common.io import write_jsonl
 from factory.prompts import GENERATORS
-from factory.prompts.base import GenerationContext
+from factory.prompts.base import GenerationContext, check_counts
 from factory.prompts.publish import publish
 from factory.prompts.split import SplitConfig, Splitter, SplitError, leakage
 from factory.reporting import write_stage_metrics_at
@@ -22,7 +22,8 @@ def generate_task(task: str, params: dict[str, Any], db_path: str | Path, out_di
                   metrics_dir: str | Path) -> dict[str, Any]:
     """Write `<out_dir>/by_task/<task>.jsonl` and `<metrics_dir>/<task>.json`; return the report."""
     if task not in GENERATORS:
-        raise SystemExit(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+        raise SystemExit(f"unknown task {task!r}; registered: {', '.join(TASKS)} (plugins: factory/tasks)")
+    check_counts(params["prompts"]["counts"])
     generator_cls = GENERATORS[task]
     ctx = GenerationContext(params, Path(db_path) if generator_cls.uses_db else None)
     try:
@@ -39,13 +40,13 @@ def split_pools(params: dict[str, Any], prompts_dir: str | Path, db_path: str | 
                 metrics_path: str | Path) -> dict[str, Any]:
     """Split the pools in `<prompts_dir>/by_task`, write every output and the metrics; return the metrics."""
     prompts_dir = Path(prompts_dir)
+    cfg = SplitConfig.from_params(params)  # checks prompts.counts against the registry first
     pools = {}
     for task in TASKS:
         path = prompts_dir / "by_task" / f"{task}.jsonl"
         if not path.exists():
             raise FileNotFoundError(f"{path}: missing pool (run `python -m stages.prompts {task}`)")
         pools[task] = read_records(path)
-    cfg = SplitConfig.from_params(params)
     splitter = Splitter(pools, cfg)
     result = splitter.run()
     metrics = result.metrics(splitter.leak_index)

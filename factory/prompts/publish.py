@@ -18,28 +18,15 @@ from typing import Any
 
 from common.io import atomic_path, dumps_json, sha256_bytes, sha256_file, sha256_tree, write_json, write_jsonl, write_text
 from factory.prompts.split import SplitResult
-from schemas.tasks import STRATA, TASKS
+from schemas.tasks import STRATA, TASKS, LiveMapping, specs
 
 SPLIT_FILES = {"train": "train.jsonl", "val": "val.jsonl", "benchmark": "benchmark.jsonl"}
 HF_SPLITS = {"train": "train", "val": "validation", "benchmark": "benchmark"}  # split name -> Hub split name
 HF_DIR = "hf"
 CARD = "README.md"  # the dataset card, inside hf/ (what the Hub shows) and the folder page beside the files
 
-TASK_DOCS = {
-    "extraction": "review + order metadata -> 10-field JSON (sentiment, score, complaint category, churn risk, "
-                  "repeat intent, delivery/product/seller issue, would recommend, main complaint); rule labeler "
-                  "(stars, lateness, status + PT-BR lexicon) or an LLM labeler",
-    "sentiment": "review text -> polarity (positivo/neutro/negativo) and score in [-1, 1]",
-    "sql": "PT-BR business question -> DuckDB SQL; gold SQL executed at build time, result stored",
-    "churn": "customer profile as of a cutoff date -> will the customer buy within the horizon; the reward checks "
-             "the outcome observed after the cutoff, the reference answer is a calibrated model's probability "
-             "(fit on training customers only) and the label that follows from it",
-    "insights": "a question plus a fact table computed from commerce.db (asked entities and distractor rows) -> "
-                "a PT-BR analysis citing the table and a checkable closing line `Conclusão: <item>: <resposta>; ...`",
-    "push": "re-engagement notification under checkable constraints: length, category, a call to action, a reason "
-            "drawn from the customer's data, no discount beyond the allowed one, no invented facts",
-    "reasoning": "PT-BR word problems with exact answers (procedural) plus any local HF datasets in mix.hf_datasets",
-}
+# The dataset card's line per task (`TaskSpec.doc`).
+TASK_DOCS = LiveMapping(lambda: {s.name: s.doc for s in specs()})
 LICENSES = {
     "olist": "Olist Brazilian E-Commerce Public Dataset: CC BY-NC-SA 4.0 (attribution to Olist, non-commercial, share-alike)",
     "b2w": "B2W-Reviews01 (B2W Digital / Americanas): CC BY-NC-SA 4.0",
@@ -112,8 +99,15 @@ def card_metadata(counts: dict[str, int], sources: set[str]) -> dict[str, Any]:
 
 
 def params_hash(params: dict[str, Any]) -> str:
-    """sha256 of the params sections that shape the prompt sets."""
-    return sha256_bytes(dumps_json({k: params.get(k) for k in ("data", "prompts", "mix")}).encode())
+    """sha256 of the params sections that shape the prompt sets. A `prompts.counts` entry of null (a
+    task listed only for its prompts@ stage, its count set elsewhere) means what an absent one did,
+    so it is left out: listing a task there does not change the manifest."""
+    sections = {k: params.get(k) for k in ("data", "prompts", "mix")}
+    prompts = sections["prompts"]
+    if isinstance(prompts, dict) and isinstance(prompts.get("counts"), dict):
+        counts = {t: n for t, n in prompts["counts"].items() if n is not None}
+        sections["prompts"] = {**prompts, "counts": counts}
+    return sha256_bytes(dumps_json(sections).encode())
 
 
 def build_manifest(out_dir: Path, result: SplitResult, params: dict[str, Any], source_hashes: dict[str, str]) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from factory.prompts import GENERATORS
-from factory.prompts.base import BENCHMARK_SIZE, BENCHMARK_STRATA, spread
+from factory.prompts.base import BENCHMARK_STRATA, benchmark_size, check_counts, general_mix, spread
 from factory.prompts.overlap import Gram, NearDuplicateIndex, boilerplate, content_ngrams, normalized
 from factory.prompts.sql_templates import TEMPLATES as SQL_TEMPLATES
 from schemas.tasks import STRATA, TASKS
@@ -49,7 +49,7 @@ class SplitConfig:
     """The split's knobs, read from params.yaml (`prompts.*`, `mix.general_ratio`): no defaults here,
     params.yaml and `factory.params` hold them."""
 
-    counts: dict[str, int]          # train+val per task, reasoning excluded (it follows general_ratio)
+    counts: dict[str, int]          # train+val per task, general-mix tasks (reasoning) excluded: they follow general_ratio
     general_ratio: float
     val_fraction: float
     leakage_n: int
@@ -62,8 +62,9 @@ class SplitConfig:
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "SplitConfig":
         p = params["prompts"]
+        check_counts(p["counts"])
         return cls(
-            counts={t: int(n) for t, n in p["counts"].items() if t != "reasoning"},
+            counts={t: int(n) for t, n in p["counts"].items() if not general_mix(t)},
             general_ratio=float(params["mix"]["general_ratio"]),
             val_fraction=float(p["val_fraction"]),
             leakage_n=int(p["leakage_ngram"]),
@@ -225,7 +226,7 @@ class SplitResult:
             removed[r["task"]][r["reason"]] += 1
         near = sum(1 for r in self.removed if r["reason"] in ("exact_duplicate", "near_duplicate"))
         train_total = len(self.train)
-        general = sum(r["task"] == "reasoning" for r in self.train)
+        general = sum(general_mix(r["task"]) for r in self.train)
         seen = benchmark_seen(self.benchmark, self.train + self.val)
         train_templates = {template_of(r) for r in self.train + self.val} - {None}
         return {
@@ -342,7 +343,7 @@ class Splitter:
                         f"(pool data/prompts/by_task/{task}.jsonl has "
                         f"{sum(r['difficulty'] == stratum for r in self.pools.get(task, []))} of that stratum)"
                     )
-        assert len(chosen) == BENCHMARK_SIZE
+        assert len(chosen) == benchmark_size()
         return sorted(chosen, key=_sort_key)
 
     def training_pool(self, benchmark: list[dict[str, Any]]) -> dict[str, dict[str, list[dict[str, Any]]]]:
@@ -418,11 +419,13 @@ class Splitter:
                 log.warning("%s: %d train+val prompts wanted, the data leaves %d", task, wanted, available)
 
         for task in TASKS:
-            if task != "reasoning":
+            if not general_mix(task):
                 take(task, self.cfg.counts.get(task, 0))
         others = sum(len(v) for v in chosen.values())
         ratio = self.cfg.general_ratio
-        take("reasoning", round(ratio / (1 - ratio) * others))
+        for task in TASKS:
+            if general_mix(task):
+                take(task, round(ratio / (1 - ratio) * others))
         train, val = [], []
         for task, records in chosen.items():
             key = balance_key(task)

@@ -16,7 +16,7 @@ import great_expectations.expectations as gxe
 import pandas as pd
 
 from common.io import sha256_file
-from factory.prompts.base import BENCHMARK_SIZE, BENCHMARK_STRATA
+from factory.prompts.base import BENCHMARK_STRATA, benchmark_size
 from factory.prompts.publish import SPLIT_FILES
 from factory.prompts.split import OverlapIndex, SplitConfig, leakage
 from factory.prompts.sql import execute_gold
@@ -87,7 +87,7 @@ def check_prompt_sets(prompts_dir: str | Path, db_path: str | Path, params: dict
     ])
     checks = [
         TableCheck("benchmark", bench, [
-            gxe.ExpectTableRowCountToEqual(value=BENCHMARK_SIZE),
+            gxe.ExpectTableRowCountToEqual(value=benchmark_size()),
             gxe.ExpectColumnValuesToBeUnique(column="id"),
             gxe.ExpectColumnValuesToBeInSet(column="task", value_set=list(BENCHMARK_STRATA)),
         ]),

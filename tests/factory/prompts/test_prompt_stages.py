@@ -32,10 +32,13 @@ def test_sample_pages_show_every_stratum(prompt_sets):
 
 
 def test_dvc_yaml_wires_one_prompts_stage_per_task():
+    """One prompts@<task> per params.yaml prompts.counts key, and those keys are the registry."""
     spec = yaml.safe_load((REPO / "dvc.yaml").read_text())
-    assert spec["vars"][0]["tasks"] == list(TASKS)
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    assert list(params["prompts"]["counts"]) == list(TASKS)
     stages = spec["stages"]
-    assert stages["prompts"]["foreach"] == "${tasks}"
-    assert stages["prompts"]["do"]["cmd"] == "python -m stages.prompts ${item}"
-    assert {f"data/prompts/by_task/{t}.jsonl" for t in TASKS} <= set(stages["split"]["deps"])
+    assert stages["prompts"]["foreach"] == "${prompts.counts}"
+    assert stages["prompts"]["do"]["cmd"] == "python -m stages.prompts ${key}"
+    assert stages["prompts"]["do"]["outs"] == ["data/prompts/by_task/${key}.jsonl"]
+    assert "data/prompts/by_task" in stages["split"]["deps"] and "data/prompts/by_task" in stages["validate_prompts"]["deps"]
     assert "reports/metrics/split.json" in [next(iter(m)) if isinstance(m, dict) else m for m in stages["split"]["metrics"]]

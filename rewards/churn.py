@@ -17,7 +17,7 @@ from schemas.tasks import ChurnTruth
 
 FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("will_churn", "bool"),
-    FieldSpec("churn_probability", "probability", bounds=(0.0, 1.0), weight=0.0, against="will_churn"),
+    FieldSpec("churn_probability", "probability", bounds=(0.0, 1.0), weight=0.0, against="will_churn", doc="de 0 a 1"),
 )
 ANSWER = JsonAnswer(FIELDS)
 

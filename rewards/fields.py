@@ -55,10 +55,20 @@ class FieldSpec:
     scale: float = 1.0   # for numbers: the absolute error at which credit reaches 0
     weight: float = 1.0  # in the task score (0: scored in partial only)
     against: str = ""    # the truth field compared with ("" = the field of the same name)
+    doc: str = ""        # how the system prompt describes the value ("" = from the kind: booleans "true ou false")
     truth_key: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "truth_key", self.against or self.name)
+
+    @property
+    def described(self) -> str:
+        """The value's description in the system prompt."""
+        if self.doc:
+            return self.doc
+        if self.kind == "bool":
+            return "true ou false"
+        raise ValueError(f"field {self.name!r}: a {self.kind} field needs a `doc` for the system prompt")
 
     def coerce(self, raw: Any) -> Any:
         """The model's value in canonical form, or None when unreadable: the one place where a
@@ -165,8 +175,14 @@ def text_similarity(candidate: str, gold: "str | _Text") -> float:
     return 2.0 * common / (len(tokens) + ref.n)
 
 
+def one_of(choices: tuple[str, ...]) -> str:
+    """'"a", "b" ou "c"': a vocabulary as the system prompts list it."""
+    quoted = [f'"{c}"' for c in choices]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " ou " + quoted[-1]
+
+
 def polarity_field(weight: float = 1.0) -> FieldSpec:
-    return FieldSpec("sentiment", "label", POLARITIES, POLARITY_ALIASES, weight=weight)
+    return FieldSpec("sentiment", "label", POLARITIES, POLARITY_ALIASES, weight=weight, doc=one_of(POLARITIES))
 
 
 class JsonAnswer:
@@ -184,6 +200,22 @@ class JsonAnswer:
     def _prepare(self, truth: Any) -> dict[str, Any]:
         data = truth.model_dump()
         return {s.name: _Text(data[s.truth_key]) if s.kind == "text" else data[s.truth_key] for s in self.specs}
+
+    def field_lines(self) -> str:
+        """The answer format as a list, one line per field ("- name: description"); consecutive fields
+        described alike share a line ("- a, b: true ou false")."""
+        groups: list[tuple[list[str], str]] = []
+        for spec in self.specs:
+            if groups and groups[-1][1] == spec.described:
+                groups[-1][0].append(spec.name)
+            else:
+                groups.append(([spec.name], spec.described))
+        return "\n".join(f"- {', '.join(names)}: {doc}" for names, doc in groups)
+
+    def field_phrase(self) -> str:
+        """The answer format in one phrase: "a (description) e b (description)"."""
+        parts = [f"{s.name} ({s.described})" for s in self.specs]
+        return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " e " + parts[-1]
 
     def keep(self, name: str, raw: Any) -> bool:
         """Whether a value of an expected key is a value at all (not a format placeholder)."""

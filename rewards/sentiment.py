@@ -9,7 +9,7 @@ from schemas.tasks import SentimentTruth
 
 FIELDS: tuple[FieldSpec, ...] = (
     polarity_field(weight=1.5),
-    FieldSpec("sentiment_score", "number", bounds=(-1.0, 1.0), scale=1.0),
+    FieldSpec("sentiment_score", "number", bounds=(-1.0, 1.0), scale=1.0, doc="número de -1, muito negativo, a 1, muito positivo"),
 )
 ANSWER = JsonAnswer(FIELDS)
 

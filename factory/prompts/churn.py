@@ -36,6 +36,7 @@ import numpy as np
 
 from factory.prompts.base import BENCHMARK_STRATA, Candidate, TaskGenerator
 from factory.prompts.text import brl, category_pt, date_pt, number_pt, state_pt
+from rewards.churn import ANSWER
 from schemas.tasks import ChurnTruth
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,8 @@ FEATURES = ("recency_ratio", "log_orders", "one_time", "bad_experience", "log_sp
 SYSTEM = (
     "Você avalia o risco de churn de clientes de um e-commerce brasileiro. Churn significa que o cliente "
     "não faz nenhuma compra nos dias seguintes à data de corte (o horizonte está na pergunta). Com base "
-    "apenas no perfil, responda somente com um objeto JSON com os campos will_churn (true ou false) e "
-    "churn_probability (de 0 a 1)."
-)
+    f"apenas no perfil, responda somente com um objeto JSON com os campos {ANSWER.field_phrase()}."
+)  # the answer format is the scorer's (rewards.churn.ANSWER)
 TEMPLATE = (
     "Perfil do cliente\nData de corte: {cutoff}\nHorizonte: {horizon} dias\nEstado: {state}\n"
     "Cliente desde: {first} ({tenure} dias)\n"

@@ -16,18 +16,13 @@ from factory.prompts.base import Candidate, TaskGenerator, spread
 from factory.prompts.curation import Curation
 from factory.prompts.labeler import HARD_SIGNAL_ORDER, OpenAILabeler, RuleLabeler, make_labeler
 from factory.prompts.reviews import NO_COMMENT, NO_TITLE, TITLE_LABEL, Review, quoted_review
-from schemas.tasks import COMPLAINT_CATEGORIES
+from rewards.extraction import ANSWER
 
+# The answer format is the scorer's (rewards.extraction.ANSWER): fields, vocabularies and descriptions.
 SYSTEM = (
     "Você extrai informações estruturadas de avaliações de clientes de um e-commerce brasileiro. "
-    "Responda somente com um objeto JSON com exatamente estes 10 campos:\n"
-    "- sentiment: \"positivo\", \"neutro\" ou \"negativo\"\n"
-    "- sentiment_score: número de -1 (muito negativo) a 1 (muito positivo)\n"
-    f"- complaint_category: uma de {', '.join(COMPLAINT_CATEGORIES)} (\"nenhuma\" quando não há reclamação)\n"
-    "- churn_risk: de 0 a 1, chance de o cliente não comprar de novo\n"
-    "- repeat_intent: de 0 a 1, intenção de comprar novamente\n"
-    "- delivery_issue, product_issue, seller_issue, would_recommend: true ou false\n"
-    "- main_complaint: a reclamação principal em poucas palavras (\"\" quando não há reclamação)"
+    f"Responda somente com um objeto JSON com exatamente estes {len(ANSWER.specs)} campos:\n"
+    + ANSWER.field_lines()
 )
 
 COMMENT_LABEL = "Comentário: "

@@ -13,12 +13,13 @@ from factory.prompts.base import Candidate, TaskGenerator, spread
 from factory.prompts.curation import Curation
 from factory.prompts.labeler import RuleLabeler
 from factory.prompts.reviews import NO_COMMENT, NO_TITLE, TITLE_LABEL, quoted_review
+from rewards.sentiment import ANSWER
 from schemas.tasks import SentimentTruth
 
+# The answer format is the scorer's (rewards.sentiment.ANSWER).
 SYSTEM = (
     "Você classifica o sentimento de avaliações de clientes de um e-commerce brasileiro. Responda "
-    "somente com um objeto JSON com os campos sentiment (\"positivo\", \"neutro\" ou \"negativo\") e "
-    "sentiment_score (número de -1, muito negativo, a 1, muito positivo)."
+    f"somente com um objeto JSON com os campos {ANSWER.field_phrase()}."
 )
 COMMENT_LABEL = "Avaliação: "
 TEMPLATE = "Produto: {product}\n" + TITLE_LABEL + "{title}\n" + COMMENT_LABEL + "{comment}"

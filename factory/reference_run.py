@@ -87,6 +87,11 @@ def _samples_md(generations: dict[str, list[dict[str, Any]]], tasks: Iterable[st
     return "\n".join(lines)
 
 
+def _fig(value: Any) -> str:
+    """A training figure as people read it: 3 significant digits, or "-" when absent."""
+    return "-" if value is None else f"{value:.3g}" if isinstance(value, (int, float)) else str(value)
+
+
 def _readme(name: str, lineage: dict[str, Any], result: dict[str, Any], headline: dict[str, dict[str, Any]],
             floor: dict[str, float], training: dict[str, dict[str, Any]]) -> str:
     tasks = sorted(result["grpo_ge_sft"])
@@ -104,10 +109,10 @@ def _readme(name: str, lineage: dict[str, Any], result: dict[str, Any], headline
         "| model | " + " | ".join(tasks) + " | overall |", "|---|" + "---:|" * (len(tasks) + 1), *rows, "",
         "## Targets (issue 15)", "", checks, "",
         "## Training", "",
-        f"- SFT: {sft.get('global_step')} steps, {sft.get('seconds_per_step')} s/step, {sft.get('train_records')} "
-        f"records, loss {sft.get('loss_first')} -> {sft.get('loss_last')}, val loss {sft.get('val_loss')}.",
-        f"- GRPO: {grpo.get('global_step')} steps, {grpo.get('seconds_per_step')} s/step, reward "
-        f"{grpo.get('reward_first')} -> {grpo.get('reward_last')}, val reward {grpo.get('eval_reward_mean')}.",
+        f"- SFT: {sft.get('global_step')} steps, {_fig(sft.get('seconds_per_step'))} s/step, {sft.get('train_records')} "
+        f"records, loss {_fig(sft.get('loss_first'))} -> {_fig(sft.get('loss_last'))}, val loss {_fig(sft.get('val_loss'))}.",
+        f"- GRPO: {grpo.get('global_step')} steps, {_fig(grpo.get('seconds_per_step'))} s/step, reward "
+        f"{_fig(grpo.get('reward_first'))} -> {_fig(grpo.get('reward_last'))}, val reward {_fig(grpo.get('eval_reward_mean'))}.",
         "", "Files: `params.yaml` and `dvc.lock` of the run, `score/` (headline, schema of `reports/metrics/score/`), "
         "`details/` (every sub-score), `benchmark.md`, `curves/`, `training/`, `samples.md`, `sft_samples.md`, "
         "`worst_cases.md`, `lineage.json`, `verdict.json`.", ""])

@@ -175,10 +175,14 @@ def text_similarity(candidate: str, gold: "str | _Text") -> float:
     return 2.0 * common / (len(tokens) + ref.n)
 
 
+def _series(items: list[str], conjunction: str) -> str:
+    """'a, b <conjunction> c', as Portuguese lists items."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {conjunction} " + items[-1]
+
+
 def one_of(choices: tuple[str, ...]) -> str:
     """'"a", "b" ou "c"': a vocabulary as the system prompts list it."""
-    quoted = [f'"{c}"' for c in choices]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " ou " + quoted[-1]
+    return _series([f'"{c}"' for c in choices], "ou")
 
 
 def polarity_field(weight: float = 1.0) -> FieldSpec:
@@ -214,8 +218,7 @@ class JsonAnswer:
 
     def field_phrase(self) -> str:
         """The answer format in one phrase: "a (description) e b (description)"."""
-        parts = [f"{s.name} ({s.described})" for s in self.specs]
-        return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " e " + parts[-1]
+        return _series([f"{s.name} ({s.described})" for s in self.specs], "e")
 
     def keep(self, name: str, raw: Any) -> bool:
         """Whether a value of an expected key is a value at all (not a format placeholder)."""

@@ -97,10 +97,15 @@ def check_counts(counts: Mapping[str, Any]) -> None:
             raise ValueError(f"params.yaml prompts.counts.{task}: expected a number of prompts >= 0, got {n!r}")
 
 
+def counted_tasks(counts: Mapping[str, Any]) -> dict[str, int]:
+    """`prompts.counts` without the general-mix tasks (their null entries): the tasks with a count of their own."""
+    return {t: int(n) for t, n in counts.items() if not general_mix(t)}
+
+
 def training_counts(params: dict[str, Any]) -> dict[str, int]:
     """Train+val prompts wanted per task: params counts, plus the general-mix task (reasoning) at
     `mix.general_ratio` of the total."""
-    counts = {t: int(n) for t, n in params["prompts"]["counts"].items() if not general_mix(t)}
+    counts = counted_tasks(params["prompts"]["counts"])
     ratio = float(params["mix"]["general_ratio"])
     if not 0 <= ratio < 1:
         raise ValueError(f"params.yaml mix.general_ratio must be in [0, 1), got {ratio}")

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from factory.prompts import GENERATORS
-from factory.prompts.base import BENCHMARK_STRATA, benchmark_size, check_counts, general_mix, spread
+from factory.prompts.base import BENCHMARK_STRATA, benchmark_size, check_counts, counted_tasks, general_mix, spread
 from factory.prompts.overlap import Gram, NearDuplicateIndex, boilerplate, content_ngrams, normalized
 from factory.prompts.sql_templates import TEMPLATES as SQL_TEMPLATES
 from schemas.tasks import STRATA, TASKS
@@ -64,7 +64,7 @@ class SplitConfig:
         p = params["prompts"]
         check_counts(p["counts"])
         return cls(
-            counts={t: int(n) for t, n in p["counts"].items() if not general_mix(t)},
+            counts=counted_tasks(p["counts"]),
             general_ratio=float(params["mix"]["general_ratio"]),
             val_fraction=float(p["val_fraction"]),
             leakage_n=int(p["leakage_ngram"]),

@@ -132,6 +132,17 @@ class FieldSpec:
             return (similarity if similarity >= RIGHT_MIN else 0.0), value
         return (1.0 if value == gold else 0.0), value
 
+    def balance_class(self, gold: Any) -> Any:
+        """The class of a gold value that a field-balanced task score averages over (rewards.aggregate):
+        the value itself for labels and booleans, a number to one decimal, a probability's outcome,
+        and for free text whether there is anything to say (a complaint) or not."""
+        if self.kind == "text":
+            empty = gold.empty if isinstance(gold, _Text) else _is_empty(words(gold))
+            return "empty" if empty else "text"
+        if self.kind == "number":
+            return round(float(gold), 1)
+        return gold
+
     def content(self, credit: float) -> float:
         """This field's share in `partial`: 1 when right, a probability's proper score as is."""
         if self.kind == "probability":
@@ -219,6 +230,15 @@ class JsonAnswer:
     def field_phrase(self) -> str:
         """The answer format in one phrase: "a (description) e b (description)"."""
         return _series([f"{s.name} ({s.described})" for s in self.specs], "e")
+
+    def classes(self, truth: Any) -> dict[str, Any]:
+        """Each task-scored field's gold class (`FieldSpec.balance_class`), for a field-balanced task score."""
+        gold = self._gold(truth)
+        return {s.name: s.balance_class(gold[s.name]) for s in self.specs if s.weight > 0}
+
+    def credit(self, name: str, raw: Any, truth: Any) -> float:
+        """The credit field `name` earns with the JSON value `raw` against `truth` (as `score` gives it)."""
+        return self.by_name[name].assess(raw, self._gold(truth)[name])[0]
 
     def keep(self, name: str, raw: Any) -> bool:
         """Whether a value of an expected key is a value at all (not a format placeholder)."""

@@ -20,12 +20,14 @@ Per record (the stage runs it on the benchmark and a sample of train):
 - wrong (JSON tasks): a well-formed answer with every field wrong earns at most the format weight.
 - corruptions (CORRUPTIONS): deterministic wrong versions score strictly below the gold.
 
-Trivial answerers (`rewards.trivial`: the majority training answer, the empty answer, the prompt
-echo) are scored per task on each split given: their task score (aggregated as the score stage does,
-`rewards.aggregate`: class-balanced for churn) is a metric, and one at or
-above TRIVIAL_MAX is a data warning (a class imbalance no scorer can fix: rebalance the strata),
-listed under `data_warnings`; it fails the test only when TRIVIAL_FLOOR_FAILS is set. The LLM
-judge is never used here.
+Trivial answerers (`rewards.trivial`: the majority training answer, the best constant answer, the
+empty answer, the prompt echo) are scored per task on each split given: their task score (aggregated
+as the score stage does, `rewards.aggregate`: class-balanced for churn, field by field for
+extraction) is a metric, and one above TRIVIAL_MAX (chance on a binary outcome) on at least
+TRIVIAL_MIN_RECORDS records fails the test, listed under `data_warnings`: a constant that beats
+chance is what GRPO would learn instead of the task. Exactly TRIVIAL_MAX is allowed: on a binary,
+class-balanced outcome (churn) a constant always gets exactly 0.5, and a correct answer must still
+score 1, so no data or scorer can put both constants below it. The LLM judge is never used here.
 """
 from __future__ import annotations
 
@@ -49,7 +51,7 @@ VARIANT_MIN = 0.95
 REPAIR_TASK_MIN = 0.99
 TRIVIAL_MAX = 0.5
 TRIVIAL_MIN_RECORDS = 20     # fewer records of a task in a split: figures reported, no warning
-TRIVIAL_FLOOR_FAILS = False  # the data is being rebalanced (issue 10 item 4); flip when it is
+TRIVIAL_FLOOR_FAILS = True   # a constant above chance fails `dvc repro` (issue 10 item 4)
 THINK = "<think>Vou ler o pedido com calma e responder no formato pedido.</think>\n"
 _POLARITY_SWAP = {"positivo": "negativo", "negativo": "positivo", "neutro": "negativo"}
 _WRONG_TEXTS = ("voltagem trocada", "boleto duplicado", "cupom recusado", "lacre violado")
@@ -562,7 +564,7 @@ def trivial_floor(splits: Mapping[str, list[dict[str, Any]]], train: list[dict[s
                   options: Options) -> dict[str, Any]:
     """Task score of each trivial answerer (fitted on `train`) per split and task, aggregated as the
     score stage's floor is (`rewards.aggregate.task_score`: class-balanced where the task is), and a
-    data warning wherever one reaches TRIVIAL_MAX on at least TRIVIAL_MIN_RECORDS records."""
+    data warning wherever one exceeds TRIVIAL_MAX on at least TRIVIAL_MIN_RECORDS records."""
     from rewards.aggregate import outcome, task_score
     from rewards.trivial import trivial_answerers
 
@@ -578,12 +580,12 @@ def trivial_floor(splits: Mapping[str, list[dict[str, Any]]], train: list[dict[s
             means = {}
             for name, answerer in answerers.items():
                 scores = [rewards.score(task, answerer(r), r["ground_truth"], prompt=prompt_text(r["messages"]),
-                                        options=options)["task"] for r in rows]
+                                        options=options) for r in rows]
                 means[name] = round(task_score(task, scores, outcomes), 6)
             worst = max(means, key=means.get)
             floor[task][split] = {"records": len(rows), **means}
-            if means[worst] >= TRIVIAL_MAX and len(rows) >= TRIVIAL_MIN_RECORDS:
+            if means[worst] > TRIVIAL_MAX and len(rows) >= TRIVIAL_MIN_RECORDS:
                 warnings.append(f"data imbalance: on {split} {task}, the trivial answerer '{worst}' has task score "
-                                f"{means[worst]:.3f} >= {TRIVIAL_MAX} (rebalance the {task} strata; issue 10 item 4)")
+                                f"{means[worst]:.3f} > {TRIVIAL_MAX} (rebalance the {task} strata; issue 10 item 4)")
     return {"max": TRIVIAL_MAX, "fails": TRIVIAL_FLOOR_FAILS, "tasks": dict(sorted(floor.items())),
             "warnings": warnings}

@@ -66,6 +66,7 @@ class TaskSpec:
     corruptions: Ref | None = None               # self-test: (task, truth, gold, id) -> {name: wrong answer}
     check: Ref | None = None                     # self-test: (record id, truth) -> problems of the reference
     outcome_key: str | None = None               # class-balanced task score over this truth key
+    balanced_fields: bool = False                # JSON tasks: task score class-balanced field by field
     general_mix: bool = False                    # training count from mix.general_ratio, not prompts.counts
 
     def __post_init__(self) -> None:
@@ -84,6 +85,8 @@ class TaskSpec:
                              f"got {self.benchmark}")
         if self.outcome_key is not None and self.outcome_key not in self.truth.model_fields:
             raise ValueError(f"{where}: outcome_key {self.outcome_key!r} is not a field of {self.truth.__name__}")
+        if self.balanced_fields and (self.answer is None or self.outcome_key is not None):
+            raise ValueError(f"{where}: balanced_fields needs a JSON `answer` and no outcome_key")
         if (self.answer is None) == (self.gold is None):
             raise ValueError(f"{where}: give exactly one of `answer` (a JSON answer) or `gold` (a text answer)")
 
@@ -177,6 +180,9 @@ STRATA: Mapping[str, tuple[str, ...]] = LiveMapping(lambda: {s.name: s.strata fo
 # the outcome): with 15 benchmark prompts in 3 odd-sized bands the classes cannot be exactly even,
 # and a plain mean would pay a constant answer 8/15; class-balanced, a constant scores exactly 0.5.
 CLASS_BALANCED: Mapping[str, str] = LiveMapping(lambda: {s.name: s.outcome_key for s in specs() if s.outcome_key})
+# Tasks whose task score is class-balanced field by field (rewards.aggregate): a multi-field answer
+# whose booleans are mostly false would otherwise pay a constant "no issue" answer over half marks.
+FIELD_BALANCED: Mapping[str, bool] = LiveMapping(lambda: {s.name: True for s in specs() if s.balanced_fields})
 # The held-out benchmark: exactly these prompts per task and stratum (80 for the built-in tasks).
 BENCHMARK_STRATA: Mapping[str, dict[str, int]] = LiveMapping(
     lambda: {s.name: dict(s.benchmark) for s in specs() if s.benchmark})
@@ -332,7 +338,7 @@ register(TaskSpec(
         "repeat intent, delivery/product/seller issue, would recommend, main complaint); rule labeler "
         "(stars, lateness, status + PT-BR lexicon) or an LLM labeler",
     generator="factory.prompts.extraction:ExtractionGenerator", scorer="rewards.extraction:score",
-    answer="rewards.extraction:ANSWER", benchmark={"easy": 10, "hard": 10}))
+    answer="rewards.extraction:ANSWER", balanced_fields=True, benchmark={"easy": 10, "hard": 10}))
 register(TaskSpec(
     "sentiment", ("positive", "neutral", "negative"), SentimentTruth,
     doc="review text -> polarity (positivo/neutro/negativo) and score in [-1, 1]",

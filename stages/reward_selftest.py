@@ -1,8 +1,8 @@
 """DVC stage `reward_selftest`: the rewards must score every best answer >= 0.99, keep full task credit
 for every way the parser reads it, give 0 to answers with nothing in them, never read a half value
 from a truncated answer, and score each deterministic corruption strictly lower (see
-`rewards.selftest`). It also scores the trivial answerers (majority training answer, empty answer,
-prompt echo) on the benchmark and on all of train: a data warning where one reaches 0.5. Every
+`rewards.selftest`). It also scores the trivial answerers (majority training answer, best constant
+answer, empty answer, prompt echo) on the benchmark, train and val: one above 0.5 fails the stage. Every
 reference answer of benchmark, train and val is checked against its own facts
 (`rewards.consistency.check_references`): one contradiction fails the stage.
 
@@ -49,13 +49,14 @@ def main() -> int:
                               sql_max_rows=params["sql_max_rows"])
     report = run_selftest(benchmark + train, options, progress=True)
     report["inputs"] = {"benchmark_records": len(benchmark), "train_sample": len(train)}
-    floor = trivial_floor({"benchmark": benchmark, "train": train_all}, train_all, options)
+    val = read_records(VAL)
+    floor = trivial_floor({"benchmark": benchmark, "train": train_all, "val": val}, train_all, options)
     report["trivial_floor"] = floor
     report["data_warnings"] = floor["warnings"]
     if floor["fails"] and floor["warnings"]:
         report["passed"] = False
     # A reference that contradicts its own facts would teach SFT a wrong answer: stop the pipeline.
-    contradictions = check_references(benchmark + train_all + read_records(VAL))
+    contradictions = check_references(benchmark + train_all + val)
     report["reference_contradictions"] = len(contradictions)
     if contradictions:
         report["passed"] = False

@@ -14,8 +14,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from factory.reporting import round_sig, short_hash
-from rewards.aggregate import task_score
-from schemas.tasks import CLASS_BALANCED, STRATA, TASKS
+from rewards.aggregate import is_balanced, task_score
+from schemas.tasks import STRATA, TASKS
 
 # The staged reward and its parts: reported at every level. Other sub-scores are task-specific.
 CORE_SCORES = ("reward", "format", "partial", "task")
@@ -49,12 +49,12 @@ def mean_scores(rows: list[dict[str, Any]], keys: Iterable[str] | None = None) -
 
 
 def class_balanced_task(rows: list[dict[str, Any]]) -> float:
-    """Mean over outcome classes of the mean task score of one task's rows (`rewards.aggregate`, the
-    rule the reward self-test's trivial floor uses too)."""
+    """The class-balanced task score of one task's rows (`rewards.aggregate`, the rule the reward
+    self-test's trivial floor uses too)."""
     for row in rows:
         if "outcome" not in row:
             raise KeyError(f"{row['id']}: a {row['task']} row needs its outcome for the class-balanced task score")
-    return round(task_score(rows[0]["task"], [r["scores"]["task"] for r in rows], [r["outcome"] for r in rows]), DIGITS)
+    return round(task_score(rows[0]["task"], [r["scores"] for r in rows], [r["outcome"] for r in rows]), DIGITS)
 
 
 def _ordered(present: Iterable[str], order: Iterable[str]) -> list[str]:
@@ -63,7 +63,8 @@ def _ordered(present: Iterable[str], order: Iterable[str]) -> list[str]:
 
 
 def summarize_scores(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Score means overall, by_task and by_task.<t>.by_stratum (what a model-free answerer has too)."""
+    """Score means overall, by_task and by_task.<t>.by_stratum (what a model-free answerer has too);
+    the overall `task` is the mean over tasks (`task_row_mean`: over rows)."""
     if not rows:
         raise ValueError("no scored rows to summarize")
     out = mean_scores(rows, CORE_SCORES + OPTIONAL_SCORES)
@@ -71,7 +72,7 @@ def summarize_scores(rows: list[dict[str, Any]]) -> dict[str, Any]:
     for task in _ordered({r["task"] for r in rows}, TASKS):
         task_rows = [r for r in rows if r["task"] == task]
         by_task[task] = mean_scores(task_rows)
-        if task in CLASS_BALANCED and "task" in by_task[task]:
+        if is_balanced(task) and "task" in by_task[task]:
             by_task[task]["task_unbalanced"] = by_task[task]["task"]
             by_task[task]["task"] = class_balanced_task(task_rows)
         strata = _ordered({r["difficulty"] for r in task_rows}, STRATA.get(task, ()))
@@ -79,6 +80,12 @@ def summarize_scores(rows: list[dict[str, Any]]) -> dict[str, Any]:
             s: mean_scores([r for r in task_rows if r["difficulty"] == s]) for s in strata
         }
     out["by_task"] = by_task
+    # The overall task score is the mean of the tasks' (balanced) task scores, so every task counts
+    # once and no constant can gain overall what balancing denies it per task; the row mean is kept.
+    task_scores = [v["task"] for v in by_task.values() if "task" in v]
+    if "task" in out and task_scores:
+        out["task_row_mean"] = out["task"]
+        out["task"] = round(float(np.mean(task_scores)), DIGITS)
     return out
 
 

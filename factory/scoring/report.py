@@ -26,6 +26,8 @@ OVERALL = "overall"
 FLOOR_LABEL = "floor (best trivial)"  # per task, the best of the trivial answerers
 TRIVIAL_DOCS = {
     "majority": "the most frequent training answer of the task (per-field majority for JSON answers)",
+    "constant": "the constant JSON answer that scores best on the training records, searched field by field "
+                "(text tasks: the majority answer)",
     "empty": "the empty answer",
     "echo": "the prompt's user message repeated back",
 }
@@ -158,7 +160,10 @@ def render_benchmark(metrics: dict[str, dict[str, Any]], floor: dict[str, Any], 
     )
     out.append("## Task score by task\n\n")
     out.append("The `task` sub-score: is the answer right (fields correct, rows matching, figures and conclusion "
-               "right). The `floor` rows are answers that ignore the prompt, scored the same way; a model "
+               "right). Churn is averaged within each outcome class, then over the two; extraction within "
+               "each field's gold classes, then over fields (`rewards/aggregate.py`), so a constant answer "
+               "earns chance there, not the share of the majority class; overall is the mean over tasks. "
+               "The `floor` rows are answers that ignore the prompt, scored the same way; a model "
                "has learned a task only where it scores above every floor row.\n\n")
     out.append(_score_table(metrics, floor, "task"))
     docs = "; ".join(f"`{name}` = {TRIVIAL_DOCS[name]}" for name in TRIVIAL)

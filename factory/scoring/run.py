@@ -13,7 +13,6 @@ from factory.scoring.backends import Backend
 from factory.generation import Decoding
 from rewards.aggregate import outcome
 from rewards.trivial import user_message
-from schemas.tasks import CLASS_BALANCED
 
 # (task, completion, ground_truth, prompt) -> sub-scores incl. "reward" (see benchmark.make_scorer);
 # prompt is the user message, which the insights judge reads.
@@ -61,8 +60,9 @@ def score_row(record: dict[str, Any], completion: str, scorer: Scorer) -> dict[s
         raise TypeError(f"scorer returned {scores!r} for {record['id']}: expected a dict with 'reward'")
     row = {"id": record["id"], "task": record["task"], "difficulty": record["difficulty"],
            "completion": completion, "scores": scores}
-    if record["task"] in CLASS_BALANCED:
-        row["outcome"] = outcome(record["task"], record["ground_truth"])
+    classes = outcome(record["task"], record["ground_truth"])
+    if classes is not None:
+        row["outcome"] = classes
     return row
 
 

@@ -16,7 +16,7 @@ import rewards.fields
 import rewards.parsing
 import rewards.selftest as selftest
 from factory.config import load_params
-from common.io import write_jsonl
+from common.io import read_jsonl, write_jsonl
 from rewards.render import gold_answer
 from rewards.selftest import REPAIRS, UNRECOVERABLE, corruptions, run_selftest, trivial_floor, variants
 from stages.reward_selftest import sample_by_id
@@ -93,24 +93,34 @@ def test_selftest_catches_a_parser_that_takes_format_examples(records: list[dict
                                                                "unrecoverable:format_echo_ou"}
 
 
-def test_trivial_floor_reports_each_answerer_and_warns_on_imbalanced_data(records: list[dict], options) -> None:
+def _sentiment_record(n: int, polarity: str, score: float) -> dict:
+    return {"id": f"sentiment-x-{n:04d}", "task": "sentiment", "difficulty": "positive",
+            "messages": [{"role": "system", "content": "s"}, {"role": "user", "content": f"avaliação {n}"}],
+            "ground_truth": {"sentiment": polarity, "sentiment_score": score}, "source": {"table": "t", "keys": [str(n)]}}
+
+
+def test_trivial_floor_reports_each_answerer_and_fails_a_constant_above_chance(records: list[dict], options) -> None:
     floor = trivial_floor({"benchmark": records}, records, options)
     assert set(floor["tasks"]) == set(rewards.names())
     for task, splits in floor["tasks"].items():
-        assert {"majority", "empty", "echo", "records"} <= splits["benchmark"].keys()
+        assert {"majority", "constant", "empty", "echo", "records"} <= splits["benchmark"].keys()
         assert splits["benchmark"]["empty"] == 0.0, task
-    assert floor["warnings"] == []              # too few records for a verdict
+    assert floor["warnings"] == [] and floor["fails"]  # too few records for a verdict
+    # churn is class-balanced like the score stage's floor (rewards.aggregate): whatever the class mix,
+    # a constant gets exactly chance (the plain mean would be 0.9 here), which is allowed
     skewed = [churn_record(n, will_churn=n % 10 != 0) for n in range(30)]   # 90 % churn
-    balanced = [churn_record(n, will_churn=n % 2 == 0) for n in range(30)]
-    warned = trivial_floor({"benchmark": skewed}, skewed, options)
-    # class-balanced like the score stage's floor (rewards.aggregate): the plain mean would be 0.9
-    assert warned["tasks"]["churn"]["benchmark"]["majority"] == 0.5
-    assert len(warned["warnings"]) == 1 and "data imbalance" in warned["warnings"][0]
-    assert "churn" in warned["warnings"][0] and "majority" in warned["warnings"][0]
-    fine = trivial_floor({"benchmark": balanced}, balanced, options)
-    assert fine["tasks"]["churn"]["benchmark"]["majority"] == 0.5 and fine["warnings"] == [
-        "data imbalance: on benchmark churn, the trivial answerer 'majority' has task score 0.500 >= 0.5 "
-        "(rebalance the churn strata; issue 10 item 4)"]
+    churn = trivial_floor({"benchmark": skewed}, skewed, options)
+    assert churn["tasks"]["churn"]["benchmark"]["majority"] == churn["tasks"]["churn"]["benchmark"]["constant"] == 0.5
+    assert churn["warnings"] == []
+    # sentiment is a plain mean: 27 positive reviews in 30 let a constant beat chance, and that is flagged
+    positive = [_sentiment_record(n, "positivo" if n % 10 else "negativo", 0.8 if n % 10 else -0.8) for n in range(30)]
+    warned = trivial_floor({"train": positive}, positive, options)
+    assert warned["tasks"]["sentiment"]["train"]["constant"] > 0.5
+    assert len(warned["warnings"]) == 1 and warned["warnings"][0].startswith(
+        "data imbalance: on train sentiment, the trivial answerer 'majority' has task score 0.9")
+    # the best constant is searched field by field, so it is never below the per-field majority
+    for task, splits in floor["tasks"].items():
+        assert splits["benchmark"]["constant"] >= splits["benchmark"]["majority"] - 1e-9, task
 
 
 def test_selftest_fails_when_a_gold_answer_is_not_recognised(records: list[dict], options) -> None:
@@ -196,3 +206,19 @@ def test_stage_names_file_and_line_of_a_bad_record(tmp_path: Path, commerce_db: 
     done = _run_stage(work)
     assert done.returncode != 0
     assert "train.jsonl:2" in done.stderr and "difficulty" in done.stderr
+
+
+def test_stage_fails_when_a_constant_answer_beats_chance_on_val(tmp_path: Path, commerce_db: Path,
+                                                               records: list[dict]) -> None:
+    """A split where a constant earns more than chance stops `dvc repro`: GRPO would learn the constant."""
+    work = _stage_dir(tmp_path, commerce_db, records)
+    val = [_sentiment_record(n, "positivo", 0.8) for n in range(25)]  # one class only: "positivo" is always right
+    write_jsonl(work / "data" / "prompts" / "val.jsonl", val)
+    train = read_jsonl(work / "data" / "prompts" / "train.jsonl")  # the answerers are fitted on train
+    write_jsonl(work / "data" / "prompts" / "train.jsonl", train + [_sentiment_record(100 + n, "positivo", 0.8)
+                                                                   for n in range(5)])
+    done = _run_stage(work)
+    assert done.returncode == 1, done.stdout
+    assert "data: data imbalance: on val sentiment" in done.stderr
+    metrics = json.loads((work / "reports" / "details" / "reward_selftest.json").read_text())
+    assert metrics["trivial_floor"]["tasks"]["sentiment"]["val"]["constant"] > 0.5 and not metrics["passed"]

@@ -52,7 +52,7 @@ def test_metrics_hold_only_the_headline_with_short_lineage(scored, benchmark_fil
 def test_trivial_floor_is_scored_without_a_model(scored):
     details, paths, _ = scored
     floor = details["floor"]
-    assert list(floor["answerers"]) == ["majority", "empty", "echo"]
+    assert list(floor["answerers"]) == ["majority", "constant", "empty", "echo"]
     assert floor["train_records"] == 9
     rows = {name: a["by_task"] for name, a in floor["answerers"].items()}
     # majority answers {"sentiment": "negativo", "sentiment_score": -0.5}: right polarity on one review of three

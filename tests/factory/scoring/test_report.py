@@ -37,7 +37,8 @@ def test_page_leads_with_the_task_score_and_the_floor_rows(report, scored):
     assert page.index("## Task score by task") < page.index("## Reward by task") < page.index("## Sub-scores")
     table = _table(page, "Task score by task")
     assert table["header"] == ["model", "sentiment", "push", "reasoning", "overall"]
-    assert list(table)[1:] == ["base", "sft", "served", "floor: majority", "floor: empty", "floor: echo"]
+    assert list(table)[1:] == ["base", "sft", "served", "floor: majority", "floor: constant", "floor: empty",
+                                 "floor: echo"]
     assert table["sft"][2] == f"{details['sft']['by_task']['push']['task']:.3f}"
     assert table["sft"][4] == f"**{details['sft']['task']:.3f}**"
     majority = details["floor"]["answerers"]["majority"]

@@ -146,7 +146,7 @@ class SftParams(_TrainerParams):
     """Supervised fine-tuning on the gold answers."""
 
     max_length: int = Field(gt=0, description="longer prompt+answer pairs are dropped (counted), never truncated")
-    train_per_stratum: int | None = Field(gt=0, description="at most this many training records per (task, stratum); null = all")
+    train_per_task: int | None = Field(gt=0, description="at most this many training records per task, spread evenly over its strata; null = all")
     val_per_stratum: int | None = Field(gt=0, description="at most this many val records per (task, stratum) for the val loss and samples; null = all")
     group_by_length: bool = Field(description="batches of similar length")
     samples_per_task: int = Field(ge=0, description="greedy val generations per task in reports/sft_samples.md")

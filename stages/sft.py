@@ -13,7 +13,7 @@ from factory.config import load_params
 from factory import tasks  # noqa: F401  (registers every task: the built-ins and factory/tasks plugins)
 from common.io import write_text
 from factory.reporting import write_stage_metrics
-from factory.training.data import per_task_sample, stratified_subset
+from factory.training.data import per_task_sample, stratified_subset, task_balanced_subset
 from schemas.records import read_records
 from factory.training.monitors import Thresholds, completion_warnings, log_rows, plot_curves, write_csv
 from factory.training.sft import samples_markdown, sample_report, train_sft
@@ -29,7 +29,7 @@ DB = Path("data/commerce.db")
 def main() -> None:
     params = load_params()
     sft = params["sft"]
-    train = stratified_subset(read_records(PROMPTS / "train.jsonl"), sft["train_per_stratum"])
+    train = task_balanced_subset(read_records(PROMPTS / "train.jsonl"), sft["train_per_task"])
     val = stratified_subset(read_records(PROMPTS / "val.jsonl"), sft["val_per_stratum"])
     run = train_sft(train, val, base_dir=BASE, out_dir=OUT, params=sft, work_dir=WORK,
                     backend=sft["backend"], tracking_params=params["tracking"])

@@ -177,6 +177,26 @@ def test_stratified_subset_keeps_every_stratum() -> None:
     assert stratified_subset(records, None) == records
 
 
+def test_task_balanced_subset_gives_every_task_the_same_share_spread_over_its_strata() -> None:
+    from factory.training.data import task_balanced_subset
+
+    sizes = (("sentiment", "positive", 30), ("sentiment", "neutral", 30), ("sentiment", "negative", 30),
+             ("extraction", "easy", 30), ("extraction", "hard", 30), ("sql", "simple", 2), ("sql", "join", 30),
+             ("push", "customer", 5))
+    records = [{"id": f"{t}-{s}-{i:03d}", "task": t, "difficulty": s} for t, s, n in sizes for i in range(n)]
+    subset = task_balanced_subset(records, 12)
+    counts: dict = {}
+    for r in subset:
+        counts[(r["task"], r["difficulty"])] = counts.get((r["task"], r["difficulty"]), 0) + 1
+    assert counts == {("sentiment", "positive"): 4, ("sentiment", "neutral"): 4, ("sentiment", "negative"): 4,
+                      ("extraction", "easy"): 6, ("extraction", "hard"): 6,
+                      ("sql", "simple"): 2, ("sql", "join"): 10,   # the short stratum's share goes to the other
+                      ("push", "customer"): 5}                     # fewer than the cap: all of them
+    assert [r["id"] for r in subset if r["difficulty"] == "easy"] == [f"extraction-easy-{i:03d}" for i in range(6)]
+    assert subset == task_balanced_subset(list(reversed(records)), 12)  # first by id, whatever the file order
+    assert task_balanced_subset(records, None) == records
+
+
 def test_steps_that_scored_no_token_are_not_an_entropy_collapse() -> None:
     """All completions truncated and masked: TRL logs entropy 0 and grad_norm 0 (seen on Gemma 270M)."""
     masked = {"entropy": 0.0, "grad_norm": 0.0, "loss": 0.0}

@@ -39,13 +39,18 @@ def _most_frequent(values: Iterable[str]) -> str:
     return min(counts, key=lambda v: (-counts[v], v))
 
 
+def _by_task(records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Records grouped by task, tasks in sorted order."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        groups.setdefault(record["task"], []).append(record)
+    return dict(sorted(groups.items()))
+
+
 def majority_answers(train: list[dict[str, Any]]) -> dict[str, str]:
     """The majority answer of each task present in `train` (see module docstring)."""
-    by_task: dict[str, list[dict[str, Any]]] = {}
-    for record in train:
-        by_task.setdefault(record["task"], []).append(record)
     answers = {}
-    for task, records in sorted(by_task.items()):
+    for task, records in _by_task(train).items():
         if task in ANSWER_FIELDS:
             objects = [answer_object(task, r["ground_truth"]) for r in records]
             # json.dumps keys each value (floats, booleans, null) so equal values count together
@@ -95,12 +100,9 @@ def best_constant_answer(task: str, records: list[dict[str, Any]]) -> str:
 
 def constant_answers(train: list[dict[str, Any]]) -> dict[str, str]:
     """The best constant answer of each task in `train`: searched for JSON tasks, else the majority."""
-    by_task: dict[str, list[dict[str, Any]]] = {}
-    for record in train:
-        by_task.setdefault(record["task"], []).append(record)
     majority = majority_answers(train)
     return {task: best_constant_answer(task, records) if task in ANSWER_FIELDS else majority[task]
-            for task, records in sorted(by_task.items())}
+            for task, records in _by_task(train).items()}
 
 
 def user_message(record: dict[str, Any]) -> str:

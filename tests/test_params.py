@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -82,3 +83,32 @@ def test_an_exponent_float_written_by_dvc_is_a_number(tmp_path: Path) -> None:
     params = load_params(tmp_path / "params.yaml")
     assert params["train"]["learning_rate"] == 2e-05 and isinstance(params["train"]["learning_rate"], float)
     assert load_params(REPO / "params.yaml")["model"]["base"] == "tiny"  # strings stay strings
+
+
+def _readme_overrides(command_start: str) -> list[tuple[str, str]]:
+    """The `-S key=value` overrides of the README command that starts with `command_start`."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    start = text.index(command_start)
+    lines = []
+    for line in text[start:].splitlines():
+        lines.append(line)
+        if not line.rstrip().endswith("\\"):
+            break
+    return re.findall(r"-S\s+([\w.+]+)=(\S+)", " ".join(lines))
+
+
+def test_the_readme_reference_recipe_names_only_real_params() -> None:
+    """`dvc exp run -S` writes these into params.yaml: a renamed param must not leave the README's
+    reference command failing on a fresh clone (`extra="forbid"` would stop the first stage)."""
+    overrides = _readme_overrides("dvc exp run -n gemma-3-270m")
+    assert ("sft.train_per_task", "72") in overrides and len(overrides) >= 10
+    raw = copy.deepcopy(RAW)
+    for key, value in overrides:
+        *path, leaf = key.split(".")
+        node = raw
+        for part in path:
+            assert part in node, f"README recipe: {key}: no section {part!r} in params.yaml"
+            node = node[part]
+        assert leaf in node, f"README recipe: {key} is not a params.yaml key"
+        node[leaf] = yaml.safe_load(value)
+    validate_params(raw, source="README reference recipe")

@@ -8,8 +8,9 @@ relative distance.
 """
 from __future__ import annotations
 
+import math
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from rewards.base import Options
@@ -33,9 +34,15 @@ def final_answer(completion: str) -> tuple[tuple[Reading, ...], float]:
 
 
 def rounds_to(value: float, answer: float, decimals: int) -> bool:
-    """`value` rounded half up to `decimals` equals `answer` rounded the same way."""
+    """`value` rounded half up to `decimals` equals `answer` rounded the same way. A value that is not
+    finite, or too long to write to `decimals` places (a model's "1000…0"), is a wrong answer, not a crash."""
+    if not math.isfinite(value):
+        return False
     unit = Decimal(1).scaleb(-decimals)
-    return Decimal(repr(value)).quantize(unit, ROUND_HALF_UP) == Decimal(repr(answer)).quantize(unit, ROUND_HALF_UP)
+    try:
+        return Decimal(repr(value)).quantize(unit, ROUND_HALF_UP) == Decimal(repr(answer)).quantize(unit, ROUND_HALF_UP)
+    except InvalidOperation:
+        return False
 
 
 def is_correct(reading: Reading, truth: ReasoningTruth) -> bool:

@@ -35,3 +35,11 @@ def test_generated_truths_carry_the_rounding_their_question_asks_for():
         assert rewards.score("reasoning", cand.truth.reference, cand.truth)["task"] == 1.0
         if decimals == 2 and "média de pedidos" in cand.user:
             assert "duas casas decimais" in cand.user
+
+
+@pytest.mark.parametrize("answer", ["1" + "0" * 40, "9" * 400, "1e999", "-" + "8" * 30])
+def test_a_number_too_long_to_round_is_wrong_not_a_crash(answer):
+    """A collapsed model writes digits to the length limit; the gemma-3-270m SFT samples did, and the
+    Decimal rounding raised InvalidOperation inside the SFT stage."""
+    scores = rewards.score("reasoning", f"Resposta: {answer}", MEAN)
+    assert scores["task"] == 0.0 and 0.0 <= scores["reward"] < 0.5

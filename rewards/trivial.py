@@ -75,9 +75,11 @@ def _candidates(field: Any, golds: list[Any]) -> list[Any]:
     return values
 
 
-def best_constant_answer(task: str, records: list[dict[str, Any]]) -> str:
-    """The constant JSON answer that scores best on `records` of a JSON task (see module docstring)."""
+def best_constant_answer(task: str, records: list[dict[str, Any]], majority: str) -> str:
+    """The constant JSON answer that scores best on `records` of a JSON task (see module docstring);
+    a field outside the task score keeps its value in `majority`, the task's majority answer."""
     answer = resolve(spec(task).answer)
+    kept = json.loads(majority)
     truths = [parse_truth(task, r["ground_truth"]) for r in records]
     outcomes = [outcome(task, t) for t in truths]
     golds = [answer_object(task, t) for t in truths]
@@ -86,7 +88,7 @@ def best_constant_answer(task: str, records: list[dict[str, Any]]) -> str:
     for field in answer.specs:
         name = field.name
         if share[name] == 0:
-            best[name] = json.loads(_most_frequent(json.dumps(g[name], ensure_ascii=False) for g in golds))
+            best[name] = kept[name]
             continue
         top, top_score = None, -1.0
         for value in _candidates(field, [g[name] for g in golds]):
@@ -98,10 +100,10 @@ def best_constant_answer(task: str, records: list[dict[str, Any]]) -> str:
     return json.dumps(best, ensure_ascii=False)
 
 
-def constant_answers(train: list[dict[str, Any]]) -> dict[str, str]:
-    """The best constant answer of each task in `train`: searched for JSON tasks, else the majority."""
-    majority = majority_answers(train)
-    return {task: best_constant_answer(task, records) if task in ANSWER_FIELDS else majority[task]
+def constant_answers(train: list[dict[str, Any]], majority: dict[str, str]) -> dict[str, str]:
+    """The best constant answer of each task in `train`: searched for JSON tasks, else the task's
+    answer in `majority` (`majority_answers(train)`)."""
+    return {task: best_constant_answer(task, records, majority[task]) if task in ANSWER_FIELDS else majority[task]
             for task, records in _by_task(train).items()}
 
 
@@ -113,7 +115,7 @@ def user_message(record: dict[str, Any]) -> str:
 def trivial_answerers(train: list[dict[str, Any]]) -> dict[str, Answerer]:
     """The answerers in TRIVIAL order; a task without training records gets the empty majority answer."""
     majority = majority_answers(train)
-    constant = constant_answers(train)
+    constant = constant_answers(train, majority)
     return {
         "majority": lambda record: majority.get(record["task"], ""),
         "constant": lambda record: constant.get(record["task"], ""),

@@ -9,7 +9,11 @@ inside ingest), so the reading part of ingest is the difference.
 Targets (2 cores): 100,000 orders in <= 8 s for the three stages; 1,000,000 orders in <= 60 s and
 <= 2 GiB peak RSS.
 
-    python benchmarks/data_stages.py [--orders 5000 100000 1000000] [--no-generator-row]
+`--prompts` then runs the prompt stages on the same database (one `prompts <task>` row per task, and
+`split`): generators read a seeded sample of the rows they need (factory.prompts.base.READ_PER_KEPT),
+so their time should stay about flat from 100,000 orders up.
+
+    python benchmarks/data_stages.py [--orders 5000 100000 1000000] [--no-generator-row] [--prompts]
     python benchmarks/data_stages.py --csv-dir DIR   # the stages on Olist-format CSVs already written
                                                      # (real files, or a generator run), source olist
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -58,6 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, nargs="+", default=[5_000, 100_000, 1_000_000])
     parser.add_argument("--no-generator-row", action="store_true", help="skip timing the generator alone")
+    parser.add_argument("--prompts", action="store_true", help="also time the prompt stages and the split")
     parser.add_argument("--csv-dir", type=Path, help="time the stages on the Olist CSVs (and B2W-Reviews01.csv, "
                                                      "if present) in this folder instead of the generator")
     args = parser.parse_args()
@@ -70,7 +76,7 @@ def main() -> None:
         print(f"{'orders':>9} {'stage':<15} {'wall s':>8} {'peak MiB':>9}   ({csv_dir})")
         with tempfile.TemporaryDirectory(prefix="bench-data-") as tmp:
             (Path(tmp) / "params.yaml").write_text(yaml.safe_dump(params))
-            stages(Path(tmp), orders, f"{orders:>9}")
+            stages(Path(tmp), orders, f"{orders:>9}", args.prompts)
         return
     synthetic = params["data"]["synthetic"]
     b2w_per_order = synthetic["b2w_reviews"] / synthetic["orders"]
@@ -85,17 +91,28 @@ def main() -> None:
             if not args.no_generator_row:
                 wall, rss = run([sys.executable, "-c", GENERATOR, json.dumps(synthetic), str(workdir / "csv")], workdir)
                 print(f"{row} {'(synthetic csv)':<15} {wall:>8.2f} {rss:>9.0f}", flush=True)
-            stages(workdir, orders, row)
+            stages(workdir, orders, row, args.prompts)
 
 
-def stages(workdir: Path, orders: int, row: str) -> None:
-    """Run the three stages in `workdir` and print a row each, then the total and the verdict."""
+def stages(workdir: Path, orders: int, row: str, prompts: bool = False) -> None:
+    """Run the three stages in `workdir` and print a row each, then the total and the verdict; with
+    `prompts`, then every prompt stage and the split (a row each, and their total)."""
     total, peak = 0.0, 0.0
     for stage in STAGES:
         wall, rss = run([sys.executable, "-m", f"stages.{stage}"], workdir)
         total, peak = total + wall, max(peak, rss)
         print(f"{row} {stage:<15} {wall:>8.2f} {rss:>9.0f}", flush=True)
     print(f"{row} {'total':<15} {total:>8.2f} {peak:>9.0f}{verdict(orders, total, peak)}", flush=True)
+    if not prompts:
+        return
+    shutil.copytree(REPO / "data" / "labels", workdir / "data" / "labels", dirs_exist_ok=True)  # gold set, overrides
+    tasks = yaml.safe_load((workdir / "params.yaml").read_text())["prompts"]["counts"]
+    total, peak = 0.0, 0.0
+    for cmd in [["prompts", task] for task in tasks] + [["split"]]:
+        wall, rss = run([sys.executable, "-m", f"stages.{cmd[0]}", *cmd[1:]], workdir)
+        total, peak = total + wall, max(peak, rss)
+        print(f"{row} {' '.join(cmd):<15} {wall:>8.2f} {rss:>9.0f}", flush=True)
+    print(f"{row} {'prompts total':<15} {total:>8.2f} {peak:>9.0f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import random
 import sys
 from collections import Counter
 from pathlib import Path
@@ -28,7 +27,7 @@ from factory.prompts import lexicon, overrides
 from factory.prompts.base import GenerationContext
 from factory.prompts.extraction import render_review
 from factory.prompts.labeler import OpenAILabeler, RuleLabeler, make_labeler
-from factory.prompts.reviews import Review, review_label, review_pool
+from factory.prompts.reviews import Review, all_reviews, review_label
 from factory.prompts.text import fold
 
 SOURCE_ORDER = {"olist": 0, "b2w": 1}
@@ -52,7 +51,7 @@ def reviews_of(db_path: Path, params: dict[str, Any]) -> list[Review]:
     """Every review with a comment, Olist then B2W, in review-id order (not the prompts' shuffle)."""
     ctx = GenerationContext(params, Path(db_path))
     try:
-        pool = list(review_pool(ctx, random.Random(0)))
+        pool = all_reviews(ctx)
     finally:
         ctx.close()
     return sorted(pool, key=lambda r: (SOURCE_ORDER.get(r.source, 9), overrides.review_id(r.keys), r.keys))

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Hashable, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, ClassVar, Hashable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 from pydantic import BaseModel
 
@@ -114,6 +114,14 @@ def training_counts(params: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
+# Generators that balance or rank a population (the review tasks' answer classes, churn's risk bands)
+# read a seeded sample of at most READ_PER_KEPT rows per candidate they keep, not the whole table:
+# enough for every class the balancing needs, and the prompt stages' time stops growing with the data.
+# The default data has fewer rows than that, so its prompt sets are what reading everything gives.
+READ_PER_KEPT = 20
+FIRST_CHUNK_ROWS, MAX_CHUNK_ROWS = 512, 65_536   # `shuffled_rows` fetches (doubling)
+
+
 @dataclass
 class GenerationContext:
     """What a generator may read: params, commerce.db (read-only) and seeded random streams."""
@@ -133,6 +141,36 @@ class GenerationContext:
         cursor = self.con.execute(sql, args or [])
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def shuffled_rows(self, sql: str, order_by: str, rng: random.Random) -> Iterator[dict[str, Any]]:
+        """The rows of `sql` in the order `rng.shuffle` would give the list of all of them sorted by
+        `order_by`, fetched in growing chunks as the caller consumes them.
+
+        random.shuffle's permutation depends only on the list's length and the stream's state, so
+        shuffling row ranks here (now, as a full fetch would) gives the same sequence and leaves `rng`
+        in the same state, while the database sends only the rows a generator reads: its time stops
+        growing with the table once its quotas are full."""
+        count = self.con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
+        ranks = list(range(count))
+        rng.shuffle(ranks)
+        ranked = (f"SELECT * EXCLUDE (_rank), _rank FROM (SELECT *, row_number() OVER (ORDER BY {order_by}) - 1 "
+                  f"AS _rank FROM ({sql})) WHERE _rank IN (SELECT unnest(?::BIGINT[]))")
+
+        def rows() -> Iterator[dict[str, Any]]:
+            start, size = 0, FIRST_CHUNK_ROWS
+            while start < count:
+                chunk = ranks[start:start + size]
+                cursor = self.con.execute(ranked, [chunk])
+                names = [d[0] for d in cursor.description][:-1]
+                by_rank = {row[-1]: dict(zip(names, row[:-1])) for row in cursor.fetchall()}
+                yield from (by_rank[r] for r in chunk)
+                start, size = start + size, min(2 * size, MAX_CHUNK_ROWS)
+
+        return rows()
+
+    def read_limit(self, task: str) -> int:
+        """Rows a generator reads from a large table: READ_PER_KEPT x the candidates it keeps."""
+        return READ_PER_KEPT * sum(self.quota(task, s) for s in STRATA[task])
 
     def rng(self, task: str, *names: str) -> random.Random:
         """A random stream that depends only on (prompts.seed, task, names)."""

@@ -66,9 +66,12 @@ ORDERS_SQL = """
 SELECT customer_unique_id, order_id, customer_state, purchase_ts, order_status, total_value, category_pt,
        delivered_customer_ts, is_late, review_score, review_created_ts
 FROM orders_enriched
-WHERE customer_unique_id IS NOT NULL AND purchase_ts IS NOT NULL
+WHERE customer_unique_id IS NOT NULL AND purchase_ts IS NOT NULL AND customer_unique_id IN (
+    SELECT customer_unique_id FROM orders_enriched WHERE customer_unique_id IS NOT NULL AND purchase_ts IS NOT NULL
+    GROUP BY 1 ORDER BY md5(customer_unique_id || '|' || ?), 1 LIMIT ?)
 ORDER BY customer_unique_id, purchase_ts, order_id
-"""
+"""  # the orders of a seeded sample of customers (all of them when they are fewer than the limit)
+DATA_END_SQL = "SELECT max(purchase_ts) AS data_end FROM orders_enriched WHERE customer_unique_id IS NOT NULL"
 
 
 @dataclass(frozen=True)
@@ -144,11 +147,12 @@ class ChurnGenerator(TaskGenerator):
     def profiles(self) -> list[Profile]:
         horizon = int(self.ctx.params["prompts"]["churn"]["horizon_days"])
         by_customer: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in self.ctx.rows(ORDERS_SQL):
+        sample = self.ctx.read_limit(self.task)
+        for row in self.ctx.rows(ORDERS_SQL, [str(self.ctx.params["prompts"]["seed"]), sample]):
             by_customer[row["customer_unique_id"]].append(row)
         if not by_customer:
             return []
-        data_end = max(o["purchase_ts"] for orders in by_customer.values() for o in orders)
+        data_end = self.ctx.rows(DATA_END_SQL)[0]["data_end"]  # of every order, not only the sample's
         last_cutoff = _day(data_end) - dt.timedelta(days=horizon)
         self.notes.update(horizon_days=horizon, data_end=str(_day(data_end)), last_cutoff=str(last_cutoff))
         profiles = []

@@ -28,6 +28,7 @@ class Curation:
     gold_file: Path
     gold_keys: frozenset[str]                                    # "review:<id>", "b2w_review:<id>"
     gold_excluded: Counter[str] = field(default_factory=Counter)  # per source table, as the pool is read
+    read: int = 0                                                  # reviews read from the pool
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "Curation":
@@ -41,10 +42,12 @@ class Curation:
             raise GoldError(f"params.yaml prompts.labeler.gold: {exc}") from exc
         return cls(overrides.from_params(params), Path(gold), frozenset(keys))
 
-    def labeled_reviews(self, ctx: GenerationContext, rng, rules: RuleLabeler) -> Iterator[tuple[Review, Label]]:
-        """The review pool (`reviews.review_pool`, in its seeded order) without the gold reviews, each
-        with its label, reviewed corrections applied."""
-        for review in review_pool(ctx, rng):
+    def labeled_reviews(self, ctx: GenerationContext, rng, rules: RuleLabeler, task: str) -> Iterator[tuple[Review, Label]]:
+        """The review pool (`reviews.review_pool`, in its seeded order, at most `ctx.read_limit(task)`
+        reviews) without the gold reviews, each with its label, reviewed corrections applied."""
+        limit = ctx.read_limit(task)
+        for review in review_pool(ctx, rng, limit):
+            self.read += 1
             if review.keys[0] in self.gold_keys:
                 self.gold_excluded[review.table] += 1
                 continue
@@ -54,6 +57,7 @@ class Curation:
         """The prompt metrics' `overrides` and `gold` entries for the kept candidates."""
         keys: Iterable[tuple[str, ...]] = [c.keys for cands in kept.values() for c in cands]
         return {
+            "reviews_read": self.read,
             "overrides": {**self.corrections.metrics(), "in_records": self.corrections.in_records(keys)},
             "gold": {"file": self.gold_file.as_posix(), "entries": len(self.gold_keys),
                      "excluded": sum(self.gold_excluded.values()),

@@ -79,7 +79,7 @@ class ExtractionGenerator(TaskGenerator):
         training set cover every kind of answer and no constant answer scores well."""
         easy: list[tuple[Candidate, str]] = []
         hard: list[tuple[Candidate, str]] = []
-        for review, label in self.curation.labeled_reviews(self.ctx, self.rng("reviews"), self.rules):
+        for review, label in self.curation.labeled_reviews(self.ctx, self.rng("reviews"), self.rules, self.task):
             cand = Candidate(label.difficulty, render_review(review), label.truth, review.table, review.keys)
             signal = min(label.signals, key=HARD_SIGNAL_ORDER.index) if label.signals else ""
             (easy if label.difficulty == "easy" else hard).append((cand, signal))

@@ -56,7 +56,6 @@ CUSTOMERS_SQL = f"""
 SELECT customer_unique_id, customer_state, recency_days, frequency, monetary, top_category_pt
 FROM customer_features
 WHERE top_category_pt IS NOT NULL AND top_category_pt <> 'sem_categoria' AND recency_days >= {MIN_RECENCY_DAYS}
-ORDER BY customer_unique_id
 """
 SEGMENTS_SQL = """
 SELECT customer_state, top_category_pt, count(*) AS size, round(avg(avg_ticket), 2) AS ticket
@@ -101,9 +100,7 @@ class PushGenerator(TaskGenerator):
         return {"max_chars": truth.max_chars, "discount_rule": discount_rule(pct)}
 
     def customer_prompts(self) -> Iterator[Candidate]:
-        rows = self.ctx.rows(CUSTOMERS_SQL)
-        self.rng("customers").shuffle(rows)
-        for r in rows:
+        for r in self.ctx.shuffled_rows(CUSTOMERS_SQL, "customer_unique_id", self.rng("customers")):
             category = category_pt(r["top_category_pt"])
             truth = self._truth(r["customer_unique_id"], category)
             if truth is None:

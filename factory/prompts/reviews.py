@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from itertools import zip_longest
-from typing import Iterator
+from itertools import islice, zip_longest
+from typing import Any, Iterator
 
 from common.io import sha256_bytes
 from factory.prompts.base import GenerationContext
@@ -19,15 +19,15 @@ SELECT review_id, order_id, customer_unique_id, review_score, review_title, revi
        is_late, delay_days, category_pt
 FROM orders_enriched
 WHERE review_score BETWEEN 1 AND 5 AND has_comment
-ORDER BY review_id, order_id
 """
+OLIST_ORDER = "review_id, order_id"
 B2W_SQL = """
 SELECT reviewer_id, product_id, CAST(submission_date AS VARCHAR) AS submitted, product_name, site_category_lv1,
        review_title, review_text, overall_rating, recommend_to_a_friend
 FROM b2w_reviews
 WHERE overall_rating BETWEEN 1 AND 5 AND length(trim(coalesce(review_text, ''))) > 0
-ORDER BY reviewer_id, product_id, submitted
 """
+B2W_ORDER = "reviewer_id, product_id, submitted"
 
 
 @dataclass(frozen=True)
@@ -54,34 +54,34 @@ def _delivery_pt(status: str, is_late: bool | None, delay_days: float | None) ->
     return "no dia previsto" if days == 0 else f"{days} {'dia' if days == 1 else 'dias'} antes do previsto"
 
 
-def _olist(ctx: GenerationContext) -> list[Review]:
-    out = []
-    for r in ctx.rows(OLIST_SQL):
-        title, comment = (r["review_title"] or "").strip(), (r["review_comment"] or "").strip()
-        facts = ReviewFacts(
-            text="\n".join(t for t in (title, comment) if t), stars=int(r["review_score"]), order_status=r["order_status"],
-            is_late=r["is_late"], delay_days=r["delay_days"],
-        )
-        out.append(Review(
-            "olist", title, comment, facts, category_pt(r["category_pt"]),
-            ORDER_STATUS_PT.get(r["order_status"], r["order_status"]),
-            _delivery_pt(r["order_status"], r["is_late"], r["delay_days"]), "orders_enriched",
-            (f"review:{r['review_id']}", f"order:{r['order_id']}", f"customer:{r['customer_unique_id']}"),
-        ))
-    return out
+def _olist(r: dict[str, Any]) -> Review:
+    title, comment = (r["review_title"] or "").strip(), (r["review_comment"] or "").strip()
+    facts = ReviewFacts(
+        text="\n".join(t for t in (title, comment) if t), stars=int(r["review_score"]), order_status=r["order_status"],
+        is_late=r["is_late"], delay_days=r["delay_days"],
+    )
+    return Review(
+        "olist", title, comment, facts, category_pt(r["category_pt"]),
+        ORDER_STATUS_PT.get(r["order_status"], r["order_status"]),
+        _delivery_pt(r["order_status"], r["is_late"], r["delay_days"]), "orders_enriched",
+        (f"review:{r['review_id']}", f"order:{r['order_id']}", f"customer:{r['customer_unique_id']}"),
+    )
 
 
-def _b2w(ctx: GenerationContext) -> list[Review]:
-    out = []
-    for r in ctx.rows(B2W_SQL):
-        title, comment = (r["review_title"] or "").strip(), (r["review_text"] or "").strip()
-        row_key = sha256_bytes(f"{r['reviewer_id']}|{r['product_id']}|{r['submitted']}".encode())[:16]
-        facts = ReviewFacts(text="\n".join(t for t in (title, comment) if t), stars=int(r["overall_rating"]),
-                            recommend=r["recommend_to_a_friend"])
-        product = (r["product_name"] or "").strip() or category_pt(r["site_category_lv1"] or "produto")
-        out.append(Review("b2w", title, comment, facts, product, None, None, "b2w_reviews",
-                          (f"b2w_review:{row_key}", f"b2w_reviewer:{r['reviewer_id']}")))
-    return out
+def _b2w(r: dict[str, Any]) -> Review:
+    title, comment = (r["review_title"] or "").strip(), (r["review_text"] or "").strip()
+    row_key = sha256_bytes(f"{r['reviewer_id']}|{r['product_id']}|{r['submitted']}".encode())[:16]
+    facts = ReviewFacts(text="\n".join(t for t in (title, comment) if t), stars=int(r["overall_rating"]),
+                        recommend=r["recommend_to_a_friend"])
+    product = (r["product_name"] or "").strip() or category_pt(r["site_category_lv1"] or "produto")
+    return Review("b2w", title, comment, facts, product, None, None, "b2w_reviews",
+                  (f"b2w_review:{row_key}", f"b2w_reviewer:{r['reviewer_id']}"))
+
+
+def all_reviews(ctx: GenerationContext) -> list[Review]:
+    """Every Olist and B2W review, in table order (the audit and the gold set's lookups)."""
+    return ([_olist(r) for r in ctx.rows(f"{OLIST_SQL} ORDER BY {OLIST_ORDER}")]
+            + [_b2w(r) for r in ctx.rows(f"{B2W_SQL} ORDER BY {B2W_ORDER}")])
 
 
 TITLE_LABEL = "Título: "
@@ -104,10 +104,12 @@ def quoted_review(user: str, comment_label: str) -> tuple[str, ...]:
     return tuple(p for p in parts if p and p not in (NO_TITLE, NO_COMMENT))
 
 
-def review_pool(ctx: GenerationContext, rng: random.Random) -> Iterator[Review]:
-    """Olist and B2W reviews, each shuffled by `rng`, interleaved one by one."""
-    olist, b2w = _olist(ctx), _b2w(ctx)
-    rng.shuffle(olist)
-    rng.shuffle(b2w)
-    for pair in zip_longest(olist, b2w):
-        yield from (r for r in pair if r is not None)
+def review_pool(ctx: GenerationContext, rng: random.Random, limit: int | None = None) -> Iterator[Review]:
+    """Olist and B2W reviews, each shuffled by `rng`, interleaved one by one; at most `limit` of them.
+
+    Both shuffles happen at the call (as `GenerationContext.shuffled_rows` explains, the order is the
+    one shuffling every row would give), and rows are fetched only as the pool is read."""
+    olist = map(_olist, ctx.shuffled_rows(OLIST_SQL, OLIST_ORDER, rng))
+    b2w = map(_b2w, ctx.shuffled_rows(B2W_SQL, B2W_ORDER, rng))
+    pool = (r for pair in zip_longest(olist, b2w) for r in pair if r is not None)
+    return pool if limit is None else islice(pool, limit)

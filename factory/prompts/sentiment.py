@@ -43,7 +43,7 @@ class SentimentGenerator(TaskGenerator):
         """Reviews spread over the complaint category the labeler finds (then source), so each polarity
         stratum covers every kind of complaint or praise rather than the most common one."""
         labeled = []
-        for review, label in self.curation.labeled_reviews(self.ctx, self.rng("reviews"), RuleLabeler()):
+        for review, label in self.curation.labeled_reviews(self.ctx, self.rng("reviews"), RuleLabeler(), self.task):
             truth = SentimentTruth(sentiment=label.truth.sentiment, sentiment_score=label.truth.sentiment_score)
             user = TEMPLATE.format(product=review.product, title=review.title or NO_TITLE,
                                    comment=review.comment or NO_COMMENT)

@@ -12,7 +12,7 @@ from factory.config import load_params
 from factory.prompts import label_quality as lq
 from factory.prompts.base import GenerationContext
 from factory.prompts.labeler import RuleLabeler
-from factory.prompts.reviews import _b2w, _olist
+from factory.prompts.reviews import all_reviews
 from factory.sources import ingest
 from schemas.tasks import COMPLAINT_CATEGORIES, ExtractionTruth
 from stages.label_quality import run
@@ -70,7 +70,7 @@ def test_gold_facts_are_those_the_prompt_generators_build(gold, shared_data, tmp
     ingest(data, root / "raw")
     db.build(root / "raw", root / "commerce.db")
     ctx = GenerationContext(params, root / "commerce.db")
-    pool = {r.keys[0]: r for r in _olist(ctx) + _b2w(ctx)}
+    pool = {r.keys[0]: r for r in all_reviews(ctx)}
     ctx.close()
     for g in gold:
         built = pool[g.review.keys[0]]

@@ -5,7 +5,9 @@ writing it again gives the same bytes (tests/factory/sources/test_real_sample.py
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator, Mapping
 
 import numpy as np
 import pyarrow as pa
@@ -17,6 +19,7 @@ from schemas.raw import RawRow
 
 _NEEDS_QUOTES = r'[,"\r\n]'
 _ALL_DIGITS = r"^[0-9]+$"
+BATCH_ROWS = 65_536  # rows formatted and written at a time (bounds the memory of a large file)
 
 
 def _quote(values: pa.Array) -> pa.Array:
@@ -92,17 +95,53 @@ def format_rows(table: pa.Table, model: type[RawRow]) -> pa.Array:
 
 def render_csv(model: type[RawRow], rows: pa.Array) -> bytes:
     """Header + rows with the file's line ends, BOM and final-newline rule, as bytes."""
+    out = io.BytesIO()
+    _write_rendered(out, model, [rows])
+    return out.getvalue()
+
+
+def replace_rows(rows: pa.Array, lines: Mapping[int, str], offset: int = 0) -> pa.Array:
+    """`rows` with the row at each index `i` of `lines` (counted from `offset`) replaced by `lines[i]`."""
+    at = sorted(i - offset for i in lines if 0 <= i - offset < len(rows))
+    if not at:
+        return rows
+    parts, start = [], 0
+    for i in at:
+        parts += [rows.slice(start, i - start), pa.array([lines[i + offset]], pa.string())]
+        start = i + 1
+    parts.append(rows.slice(start))
+    return pa.concat_arrays(parts)
+
+
+def _write_rendered(out: BinaryIO, model: type[RawRow], batches: Iterable[pa.Array]) -> None:
+    """Write the header, each batch of rows (each row preceded by a line end) and the final line end;
+    the bytes do not depend on how the rows are cut into batches."""
     dialect = dialect_of(model)
     end = dialect.line_end
-    head = ("\ufeff" if dialect.bom else "") + header_line(model)
-    if len(rows) == 0:
-        return (head + (end if dialect.final_newline else "")).encode("utf-8")
-    lines = pc.binary_join_element_wise(end, rows, "")  # each row preceded by a line end
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
-    body = lines.buffers()[2].to_pybytes()[offsets[0]:offsets[-1]]
-    return head.encode("utf-8") + body + (end.encode() if dialect.final_newline else b"")
+    out.write((("\ufeff" if dialect.bom else "") + header_line(model)).encode("utf-8"))
+    for rows in batches:
+        if len(rows) == 0:
+            continue
+        lines = pc.binary_join_element_wise(end, rows, "")
+        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
+        out.write(memoryview(lines.buffers()[2])[offsets[0]:offsets[-1]])
+        del lines
+    if dialect.final_newline:
+        out.write(end.encode())
 
 
-def write_csv(table: pa.Table, model: type[RawRow], path: Path, rows: pa.Array | None = None) -> None:
-    """Write `table` (or ready-made `rows`) to `path` in the upstream format of `model`'s file."""
-    Path(path).write_bytes(render_csv(model, format_rows(table, model) if rows is None else rows))
+def write_csv(table: pa.Table, model: type[RawRow], path: Path, rows: pa.Array | None = None,
+              replace: Mapping[int, str] | None = None, batch_rows: int = BATCH_ROWS) -> None:
+    """Write `table` (or ready-made `rows`) to `path` in the upstream format of `model`'s file, the
+    rows at the indices of `replace` written as its lines. Rows are formatted and written `batch_rows`
+    at a time, so the file is never held in memory whole (the bytes are the same as in one piece)."""
+    n = len(rows) if rows is not None else table.num_rows
+
+    def batches() -> Iterator[pa.Array]:
+        for start in range(0, n, batch_rows):
+            batch = (rows.slice(start, batch_rows) if rows is not None
+                     else format_rows(table.slice(start, batch_rows), model))
+            yield replace_rows(batch, replace, start) if replace else batch
+
+    with open(path, "wb") as out:
+        _write_rendered(out, model, batches())

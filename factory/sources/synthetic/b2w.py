@@ -8,15 +8,19 @@ as in the two broken rows of the real sample; the reader repairs these.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from factory.sources.columns import arrow_schema
 from factory.sources.dialects import dialect_of
 from factory.sources.synthetic import catalog, texts
+from factory.sources.synthetic.pool import TextPool
 from factory.sources.synthetic.olist import STATE_CODES, weighted_choice
 from factory.sources.synthetic.texts import Situation
-from factory.sources.writer import format_cells, format_rows
+from factory.sources.writer import format_cells, format_rows, replace_rows
 from schemas.raw import B2wReview
 
 # (site_category_lv1, site_category_lv2, product name templates, brands)
@@ -68,14 +72,25 @@ def _distinct_ids(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def generate(seed: int, n_reviews: int) -> pa.Table:
+    return start(seed, n_reviews)()
+
+
+def start(seed: int, n_reviews: int, pool: TextPool | None = None) -> Callable[[], pa.Table]:
+    """Draw the reviews and hand their texts to `pool`; the returned function waits for the texts and
+    builds the table (so that the caller can do other work meanwhile)."""
+    pool = pool or TextPool(1)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 2]))
     n = n_reviews
     if n < 1:
-        return arrow_schema(B2wReview).empty_table()
+        return arrow_schema(B2wReview).empty_table
     submitted = np.sort(rng.integers(START, END, n))
     n_reviewers = max(1, int(n * 0.9))
-    reviewer_pool = np.array([rng.bytes(32).hex() for _ in range(n_reviewers)], dtype=object)
+    # n_reviewers draws of rng.bytes(32) in one call: the same uint32 words from the stream, in order
+    pool_hex = rng.integers(0, 2**32, size=8 * n_reviewers, dtype=np.uint32).astype("<u4").tobytes().hex()
+    reviewer_pool = np.array([pool_hex[i:i + 64] for i in range(0, 64 * n_reviewers, 64)], dtype=object)
+    del pool_hex
     reviewer = reviewer_pool[weighted_choice(rng, rng.pareto(3.0, n_reviewers) + 1, n)]
+    del reviewer_pool
     n_products = max(1, int(n * 0.7))
     site = rng.integers(0, len(SITE_PRODUCTS), n_products)
     product_ids = rng.permutation(_distinct_ids(rng, n_products))[:n_products].astype(str).astype(object)
@@ -95,17 +110,9 @@ def generate(seed: int, n_reviews: int) -> pa.Table:
     cdf /= cdf[:, -1:]
     topic_index = np.minimum((draws[:, 10, None] > cdf[rating - 1]).sum(axis=1), len(TOPICS) - 1)
     topic = np.array(TOPICS)[topic_index]
-    kind = [SITE_PRODUCTS[s][1] for s in site]  # names the product in the text (texts.NOUNS)
-    title, text = [], []
-    for r, t, u, p in zip(rating.tolist(), topic.tolist(), draws.tolist(), product.tolist()):
-        situation = Situation(t)
-        # B2W has no order facts: a late review says how late, any other one may say how early.
-        late = 2 + int(u[9] * 18) if situation == Situation.LATE else -(1 + int(u[9] * 7))
-        body = texts.comment(r, situation, u[:9], late=late, wait=10 + int(u[9] * 30), days=2 + int(u[9] * 10),
-                             price=49.9 + 900 * u[9], freight=9.9 + 30 * u[9], product=kind[p], brand=makers[p],
-                             long=True)
-        text.append(body.replace("\n", " "))
-        title.append(texts.title(r, situation, u[9]))
+    kind = np.array([SITE_PRODUCTS[s][1] for s in site], dtype=object)  # names the product (texts.NOUNS)
+    pending_texts = pool.submit(review_texts, rating, topic, draws, kind[product], np.array(makers, dtype=object)[product])
+    del draws, makers
 
     birth = np.clip(np.round(rng.normal(1981, 12, n)), 1935, 2004).astype(np.int64).astype(object)
     birth[rng.random(n) < 0.067] = None
@@ -115,26 +122,48 @@ def generate(seed: int, n_reviews: int) -> pa.Table:
     state_weights = [v[0] for v in catalog.STATES.values()]
     state = np.array(STATE_CODES, dtype=object)[weighted_choice(rng, state_weights, n)]
     state[rng.random(n) < 0.05] = None
-    lv2 = np.array([SITE_PRODUCTS[s][1] for s in site], dtype=object)[product]
+    lv2 = kind[product]
     lv2[rng.random(n) < 0.02] = None
     lv1 = np.array([SITE_PRODUCTS[s][0] for s in site], dtype=object)
-    return pa.Table.from_pydict({
-        "submission_date": pa.array(submitted.astype("datetime64[s]").astype("datetime64[us]")),
-        "reviewer_id": reviewer, "product_id": product_ids[product],
-        "product_name": np.array(names, dtype=object)[product],
-        "product_brand": np.array(brands, dtype=object)[product],
-        "site_category_lv1": lv1[product], "site_category_lv2": lv2, "review_title": title,
-        "overall_rating": rating, "recommend_to_a_friend": recommend, "review_text": text,
-        "reviewer_birth_year": birth, "reviewer_gender": gender, "reviewer_state": state,
-    }, schema=arrow_schema(B2wReview))
+
+    def finish() -> pa.Table:
+        composed = pending_texts.result()
+        title, text = [t for t, _ in composed], [b for _, b in composed]
+        del composed
+        return pa.Table.from_pydict({
+            "submission_date": pa.array(submitted.astype("datetime64[s]").astype("datetime64[us]")),
+            "reviewer_id": reviewer, "product_id": product_ids[product],
+            "product_name": np.array(names, dtype=object)[product],
+            "product_brand": np.array(brands, dtype=object)[product],
+            "site_category_lv1": lv1[product], "site_category_lv2": lv2, "review_title": title,
+            "overall_rating": rating, "recommend_to_a_friend": recommend, "review_text": text,
+            "reviewer_birth_year": birth, "reviewer_gender": gender, "reviewer_state": state,
+        }, schema=arrow_schema(B2wReview))
+    return finish
+
+
+def review_texts(rating, topic, draws, kind, maker) -> list[tuple[str, str]]:
+    """(title, text) of each review row (per row: any chunking gives the same)."""
+    out = []
+    for r, t, u, product, brand in zip(rating.tolist(), topic.tolist(), draws.tolist(), kind, maker):
+        situation = Situation(t)
+        # B2W has no order facts: a late review says how late, any other one may say how early.
+        late = 2 + int(u[9] * 18) if situation == Situation.LATE else -(1 + int(u[9] * 7))
+        body = texts.comment(r, situation, u[:9], late=late, wait=10 + int(u[9] * 30), days=2 + int(u[9] * 10),
+                             price=49.9 + 900 * u[9], freight=9.9 + 30 * u[9], product=product, brand=brand,
+                             long=True)
+        out.append((texts.title(r, situation, u[9]), body.replace("\n", " ")))
+    return out
 
 
 def spill_rows(table: pa.Table, seed: int) -> np.ndarray:
     """Rows written with an unquoted text: about 1 in 1000 (at least one from 500 rows) whose text
     has 1-5 commas and no quote or line break, so the spill is repairable."""
-    text = table.column("review_text").to_pylist()
-    eligible = np.array([i for i, v in enumerate(text) if v and 1 <= v.count(",") <= 5 and '"' not in v],
-                        dtype=np.int64)
+    text = table.column("review_text").combine_chunks()
+    commas = pc.count_substring(text, ",")
+    fits = pc.and_(pc.and_(pc.greater(pc.utf8_length(text), 0), pc.greater_equal(commas, 1)),
+                   pc.and_(pc.less_equal(commas, 5), pc.invert(pc.match_substring(text, '"'))))
+    eligible = np.flatnonzero(pc.fill_null(fits, False).to_numpy(zero_copy_only=False)).astype(np.int64)
     if not len(eligible):
         return eligible
     rng = np.random.default_rng(np.random.SeedSequence([seed, 3]))
@@ -142,18 +171,22 @@ def spill_rows(table: pa.Table, seed: int) -> np.ndarray:
     return np.sort(rng.choice(eligible, min(wanted, len(eligible)), replace=False))
 
 
+def spilled_lines(table: pa.Table, spilled: np.ndarray) -> dict[int, str]:
+    """The CSV lines of the `spilled` rows, their review text written unquoted (the rest as usual)."""
+    if not len(spilled):
+        return {}
+    text_at = table.schema.get_field_index("review_text")
+    unnamed = dialect_of(B2wReview).unnamed_columns
+    cells = format_cells(table.take(pa.array(spilled)), B2wReview)
+    lines = {}
+    for j, row in enumerate(spilled.tolist()):
+        values = [c[j].as_py() for c in cells]
+        raw_text = table.column("review_text")[row].as_py()
+        values[text_at] = raw_text
+        lines[row] = ",".join(values) + "," * (unnamed - raw_text.count(","))
+    return lines
+
+
 def csv_rows(table: pa.Table, spilled: np.ndarray) -> pa.Array:
     """The table's CSV rows, with the review text of `spilled` rows written unquoted."""
-    rows = format_rows(table, B2wReview)
-    if len(spilled):
-        lines = rows.to_pylist()
-        text_at = table.schema.get_field_index("review_text")
-        unnamed = dialect_of(B2wReview).unnamed_columns
-        cells = format_cells(table.take(pa.array(spilled)), B2wReview)
-        for j, row in enumerate(spilled):
-            values = [c[j].as_py() for c in cells]
-            raw_text = table.column("review_text")[int(row)].as_py()
-            values[text_at] = raw_text
-            lines[row] = ",".join(values) + "," * (unnamed - raw_text.count(","))
-        rows = pa.array(lines, pa.string())
-    return rows
+    return replace_rows(format_rows(table, B2wReview), spilled_lines(table, spilled))

@@ -19,12 +19,15 @@ part changes.
 """
 from __future__ import annotations
 
+from typing import Iterator
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from factory.sources.columns import arrow_schema
 from factory.sources.synthetic import catalog, texts
+from factory.sources.synthetic.pool import TextPool
 from factory.sources.synthetic.texts import Situation
 from schemas.raw import (
     CategoryTranslation, Customer, Order, OrderItem, OrderPayment, OrderReview, Product, Seller,
@@ -134,6 +137,13 @@ def _zip_text(zips: np.ndarray) -> pa.Array:
 
 def generate(seed: int, n_orders: int) -> dict[str, pa.Table]:
     """The eight Olist tables for `n_orders` orders, keyed by raw table name."""
+    return dict(iter_tables(seed, n_orders))
+
+
+def iter_tables(seed: int, n_orders: int, pool: TextPool | None = None) -> Iterator[tuple[str, pa.Table]]:
+    """(raw table name, table) of the eight Olist tables, one at a time (order_reviews last, its texts
+    composed by `pool` meanwhile), so that a caller can write and drop each before the next."""
+    pool = pool or TextPool(1)
     if n_orders < 1:
         raise ValueError("data.synthetic.orders must be at least 1")
     (r_cust, r_time, r_sell, r_prod, r_item, r_life, r_pay, r_rev, r_text, r_ids, r_order) = (
@@ -316,25 +326,21 @@ def generate(seed: int, n_orders: int) -> dict[str, pa.Table]:
     first_category = np.full(n, None, dtype=object)  # names the product in the comment (texts.py)
     first_category[item_order[item_no == 1]] = np.array([c[0] for c in cats] + [None], dtype=object)[
         cat[item_product[item_no == 1]]]
-    message = np.full(m, None, dtype=object)
-    title = np.full(m, None, dtype=object)
-    for i in np.flatnonzero(has_comment | has_title):
-        o, s, sit = rev_order[i], int(score[i]), Situation(int(rev_sit[i]))
-        u = draws[i].tolist()
-        if has_comment[i]:
-            message[i] = texts.comment(
-                s, sit, u, late=int(late_days[o]), wait=int(wait_days[i]),
-                days=max(1, int((delivered[o] - t[o]) // DAY)), price=first_price[o], freight=first_freight[o],
-                product=first_category[o])
-        if has_title[i]:
-            title[i] = texts.title(s, sit, u[9])
+    # The texts are composed in the pool (in parallel for large runs) while the other tables are written.
+    text_rows = np.flatnonzero(has_comment | has_title)
+    text_order = rev_order[text_rows]
+    pending_texts = pool.submit(
+        review_texts, score[text_rows], rev_sit[text_rows], draws[text_rows], late_days[text_order],
+        wait_days[text_rows], (delivered - t)[text_order] // DAY, first_price[text_order], first_freight[text_order],
+        first_category[text_order], has_comment[text_rows], has_title[text_rows])
+    del draws, late_days, wait_days, first_price, first_freight, first_category, text_order
 
     # Orders bought together (a second cart minutes later) share the first cart's review.
     first_review = np.full(n, -1)
     first_review[rev_order[:reviewed.sum()]] = np.arange(reviewed.sum())
     shared = np.flatnonzero(split_cart & (first_review >= 0) & (np.r_[-1, first_review[:-1]] >= 0))
     src, dst = first_review[shared - 1], first_review[shared]
-    for arr in (score, message, title, rev_creation, rev_answer):
+    for arr in (score, rev_creation, rev_answer):  # message and title: once the texts are back
         arr[dst] = arr[src]
     id_source = np.arange(m)
     id_source[dst] = src
@@ -358,51 +364,76 @@ def generate(seed: int, n_orders: int) -> dict[str, pa.Table]:
 
     cat_pt = np.array([c[0] for c in cats] + [None], dtype=object)[cat]
     text_len = lambda a: np.where(described, a, None)  # noqa: E731 - empty with the category
-    tables = {
-        "customers": _table(Customer, {
-            "customer_id": customer_id.take(c_perm), "customer_unique_id": unique_id.take(cust[c_perm]),
-            "customer_zip_code_prefix": _zip_text(cust_zip[cust[c_perm]]),
-            "customer_city": cust_city[cust[c_perm]],
-            "customer_state": np.array(STATE_CODES, dtype=object)[cust_state[cust[c_perm]]]}),
-        "orders": _table(Order, {
-            "order_id": order_id.take(o_perm), "customer_id": customer_id.take(o_perm),
-            "order_status": status_name[o_perm],
-            "order_purchase_timestamp": _timestamps(t[o_perm]),
-            "order_approved_at": _timestamps(approved[o_perm], has_approved[o_perm]),
-            "order_delivered_carrier_date": _timestamps(carrier[o_perm], has_carrier[o_perm]),
-            "order_delivered_customer_date": _timestamps(delivered[o_perm], has_delivered[o_perm]),
-            "order_estimated_delivery_date": _timestamps(estimated[o_perm])}),
-        "order_items": _table(OrderItem, {
-            "order_id": order_id.take(item_order[item_perm]), "order_item_id": item_no[item_perm],
-            "product_id": product_id.take(item_product[item_perm]), "seller_id": seller_id.take(item_seller[item_perm]),
-            "shipping_limit_date": _timestamps(shipping_limit[item_perm]),
-            "price": item_price[item_perm], "freight_value": freight[item_perm]}),
-        "order_payments": _table(OrderPayment, {
-            "order_id": order_id.take(pay_order[pay_perm]), "payment_sequential": pay_seq[pay_perm],
-            "payment_type": pay_type[pay_perm], "payment_installments": pay_inst[pay_perm],
-            "payment_value": pay_value[pay_perm]}),
-        "order_reviews": _table(OrderReview, {
-            "review_id": rev_id.take(rev_perm), "order_id": order_id.take(rev_order[rev_perm]),
-            "review_score": score[rev_perm], "review_comment_title": title[rev_perm],
-            "review_comment_message": message[rev_perm],
-            "review_creation_date": _timestamps(rev_creation[rev_perm]),
-            "review_answer_timestamp": _timestamps(rev_answer[rev_perm])}),
-        "products": _table(Product, {
-            "product_id": product_id.take(prod_perm), "product_category_name": cat_pt[prod_perm],
-            "product_name_lenght": text_len(np.clip(np.round(r_prod.normal(48, 10, n_products)), 5, 76)
-                                            .astype(np.int64))[prod_perm],
-            "product_description_lenght": text_len(np.clip(np.round(r_prod.lognormal(np.log(600), 0.8, n_products)),
-                                                           4, 3992).astype(np.int64))[prod_perm],
-            "product_photos_qty": text_len(
-                1 + weighted_choice(r_prod, [50, 19, 12, 8, 5, 3, 1.5, 1, .5], n_products))[prod_perm],
-            "product_weight_g": weight_g[prod_perm], "product_length_cm": length[prod_perm],
-            "product_height_cm": height[prod_perm], "product_width_cm": width[prod_perm]}),
-        "sellers": _table(Seller, {
-            "seller_id": seller_id.take(sell_perm), "seller_zip_code_prefix": _zip_text(seller_zip[sell_perm]),
-            "seller_city": seller_city[sell_perm],
-            "seller_state": np.array(STATE_CODES, dtype=object)[seller_state[sell_perm]]}),
-        "category_translation": _table(CategoryTranslation, {
-            "product_category_name": [c[0] for c in catalog.CATEGORIES],
-            "product_category_name_english": [c[1] for c in catalog.CATEGORIES]}),
-    }
-    return tables
+    # Each table is handed out as soon as it is built, and what only it needed is dropped (memory).
+    customer_state = np.array(STATE_CODES, dtype=object)[cust_state[cust[c_perm]]]
+    yield "customers", _table(Customer, {
+        "customer_id": customer_id.take(c_perm), "customer_unique_id": unique_id.take(cust[c_perm]),
+        "customer_zip_code_prefix": _zip_text(cust_zip[cust[c_perm]]),
+        "customer_city": cust_city[cust[c_perm]], "customer_state": customer_state})
+    del customer_state, unique_id, cust_zip, cust_city, c_perm
+    yield "orders", _table(Order, {
+        "order_id": order_id.take(o_perm), "customer_id": customer_id.take(o_perm),
+        "order_status": status_name[o_perm],
+        "order_purchase_timestamp": _timestamps(t[o_perm]),
+        "order_approved_at": _timestamps(approved[o_perm], has_approved[o_perm]),
+        "order_delivered_carrier_date": _timestamps(carrier[o_perm], has_carrier[o_perm]),
+        "order_delivered_customer_date": _timestamps(delivered[o_perm], has_delivered[o_perm]),
+        "order_estimated_delivery_date": _timestamps(estimated[o_perm])})
+    del customer_id, o_perm, status_name, approved, carrier, delivered, estimated
+    yield "order_items", _table(OrderItem, {
+        "order_id": order_id.take(item_order[item_perm]), "order_item_id": item_no[item_perm],
+        "product_id": product_id.take(item_product[item_perm]), "seller_id": seller_id.take(item_seller[item_perm]),
+        "shipping_limit_date": _timestamps(shipping_limit[item_perm]),
+        "price": item_price[item_perm], "freight_value": freight[item_perm]})
+    del item_perm, shipping_limit, item_price, freight
+    yield "order_payments", _table(OrderPayment, {
+        "order_id": order_id.take(pay_order[pay_perm]), "payment_sequential": pay_seq[pay_perm],
+        "payment_type": pay_type[pay_perm], "payment_installments": pay_inst[pay_perm],
+        "payment_value": pay_value[pay_perm]})
+    del pay_perm, pay_order, pay_seq, pay_type, pay_inst, pay_value
+    yield "products", _table(Product, {
+        "product_id": product_id.take(prod_perm), "product_category_name": cat_pt[prod_perm],
+        "product_name_lenght": text_len(np.clip(np.round(r_prod.normal(48, 10, n_products)), 5, 76)
+                                        .astype(np.int64))[prod_perm],
+        "product_description_lenght": text_len(np.clip(np.round(r_prod.lognormal(np.log(600), 0.8, n_products)),
+                                                       4, 3992).astype(np.int64))[prod_perm],
+        "product_photos_qty": text_len(
+            1 + weighted_choice(r_prod, [50, 19, 12, 8, 5, 3, 1.5, 1, .5], n_products))[prod_perm],
+        "product_weight_g": weight_g[prod_perm], "product_length_cm": length[prod_perm],
+        "product_height_cm": height[prod_perm], "product_width_cm": width[prod_perm]})
+    yield "sellers", _table(Seller, {
+        "seller_id": seller_id.take(sell_perm), "seller_zip_code_prefix": _zip_text(seller_zip[sell_perm]),
+        "seller_city": seller_city[sell_perm],
+        "seller_state": np.array(STATE_CODES, dtype=object)[seller_state[sell_perm]]})
+    yield "category_translation", _table(CategoryTranslation, {
+        "product_category_name": [c[0] for c in catalog.CATEGORIES],
+        "product_category_name_english": [c[1] for c in catalog.CATEGORIES]})
+
+    message = np.full(m, None, dtype=object)
+    title = np.full(m, None, dtype=object)
+    composed = pending_texts.result()
+    message[text_rows] = np.array([c for c, _ in composed], dtype=object)
+    title[text_rows] = np.array([h for _, h in composed], dtype=object)
+    del composed
+    for arr in (message, title):
+        arr[dst] = arr[src]
+    yield "order_reviews", _table(OrderReview, {
+        "review_id": rev_id.take(rev_perm), "order_id": order_id.take(rev_order[rev_perm]),
+        "review_score": score[rev_perm], "review_comment_title": title[rev_perm],
+        "review_comment_message": message[rev_perm],
+        "review_creation_date": _timestamps(rev_creation[rev_perm]),
+        "review_answer_timestamp": _timestamps(rev_answer[rev_perm])})
+
+
+def review_texts(score, situation, draws, late, wait, days, price, freight, product, has_comment,
+                 has_title) -> list[tuple[str | None, str | None]]:
+    """(comment, title) of each review row, None where it has none (per row: any chunking gives the same)."""
+    out = []
+    for j in range(len(score)):
+        s, sit = int(score[j]), Situation(int(situation[j]))
+        u = draws[j].tolist()
+        message = texts.comment(
+            s, sit, u, late=int(late[j]), wait=int(wait[j]), days=max(1, int(days[j])), price=price[j],
+            freight=freight[j], product=product[j]) if has_comment[j] else None
+        out.append((message, texts.title(s, sit, u[9]) if has_title[j] else None))
+    return out

@@ -13,8 +13,9 @@ import pytest
 from common.io import sha256_file
 from factory.sources import ingest
 from factory.sources.columns import arrow_schema
-from factory.sources.synthetic import B2W_FILE, b2w, catalog
-from schemas.raw import RAW_MODELS
+from factory.sources.synthetic import B2W_FILE, b2w, catalog, pool, write_csvs
+from factory.sources.writer import format_rows, render_csv, write_csv
+from schemas.raw import RAW_MODELS, B2wReview
 
 from .conftest import B2W_REVIEWS, SEED, synthetic
 
@@ -273,3 +274,39 @@ def test_b2w_product_ids_stay_distinct_when_random_draws_collide():
 def test_tiny_sizes_still_build(tmp_path, orders):
     metrics = ingest(synthetic(orders=orders, b2w_reviews=0), tmp_path / "raw")
     assert metrics["rows"]["orders"] == orders and metrics["rows"]["b2w_reviews"] == 0
+
+
+# --- scale: parallel texts and batched writing change no byte ------------------------------------
+
+def _file_hashes(folder) -> dict[str, str]:
+    return {p.name: sha256_file(p) for p in sorted(folder.iterdir())}
+
+
+def test_texts_composed_in_worker_processes_give_the_same_bytes(tmp_path):
+    """The pool path (forced here on a small input; large runs take it by default) writes exactly
+    the files of the single-process path: texts per row, chunked, returned in row order."""
+    one = write_csvs(seed=3, orders=1500, b2w_reviews=700, out_dir=tmp_path / "one", workers=1).parent
+    three = write_csvs(seed=3, orders=1500, b2w_reviews=700, out_dir=tmp_path / "three", workers=3).parent
+    assert len(_file_hashes(one)) == 9
+    assert _file_hashes(one) == _file_hashes(three)
+
+
+def test_small_runs_stay_in_one_process_and_large_ones_use_every_cpu():
+    assert pool.default_workers(5_000 + 1_000) == 1
+    assert pool.default_workers(100_000 + 20_000) == pool.available_cpus()
+
+
+def test_batched_csv_writing_gives_the_bytes_of_one_piece(tmp_path, synthetic_tables):
+    """Rows are formatted and written in batches; any batch size (a spilled B2W row replaced across
+    a batch boundary included) gives the bytes of rendering the whole file at once."""
+    reviews = b2w.generate(SEED, B2W_REVIEWS)
+    spilled = b2w.spill_rows(reviews, SEED)
+    whole = render_csv(B2wReview, b2w.csv_rows(reviews, spilled))
+    lines = b2w.spilled_lines(reviews, spilled)
+    for batch_rows in (1, 7, int(spilled[0]), int(spilled[0]) + 1, 10**6):
+        write_csv(reviews, B2wReview, tmp_path / "b2w.csv", replace=lines, batch_rows=batch_rows)
+        assert (tmp_path / "b2w.csv").read_bytes() == whole, batch_rows
+    for name in ("orders", "order_reviews"):
+        table, model = synthetic_tables[name], RAW_MODELS[name]
+        write_csv(table, model, tmp_path / "t.csv", batch_rows=333)
+        assert (tmp_path / "t.csv").read_bytes() == render_csv(model, format_rows(table, model)), name

@@ -10,16 +10,38 @@ hashes stream out of DuckDB, so memory does not grow with the data.
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from factory import duck
 from common.io import atomic_path, crash_point, sha256_bytes
 from schemas.commerce_db import CUSTOMER_FEATURES_SQL, DERIVED_TABLES, OPTIONAL_TABLES, ORDERS_ENRICHED_SQL, RAW_TABLES
 
 
+def _on_cursors(con: duckdb.DuckDBPyConnection, task, items: list) -> list:
+    """`task(cursor, item)` for every item, on duck.THREADS threads with a cursor each (DuckDB runs
+    the queries side by side); results in the order of `items`."""
+    def run(item):
+        cursor = con.cursor()
+        try:
+            return task(cursor, item)
+        finally:
+            cursor.close()
+
+    if len(items) < 2 or duck.THREADS < 2:
+        return [task(con, item) for item in items]
+    with ThreadPoolExecutor(duck.THREADS, thread_name_prefix="duck") as pool:
+        return list(pool.map(run, items))
+
+
 def _load_raw(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> list[str]:
+    """Create every raw table (empty, in the order of RAW_TABLES), then fill them side by side,
+    largest file first: a Parquet file of one row group loads on one thread, so loading two at
+    once uses both cores. Each table's rows keep the file's order."""
     loaded = []
     for table in RAW_TABLES + OPTIONAL_TABLES:
         path = raw_dir / f"{table}.parquet"
@@ -27,8 +49,11 @@ def _load_raw(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> list[str]:
             if table in OPTIONAL_TABLES:
                 continue
             raise FileNotFoundError(f"{path}: missing raw table (run the ingest stage first)")
-        con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet(?)", [str(path)])
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet(?) LIMIT 0", [str(path)])
         loaded.append(table)
+    paths = {t: str(raw_dir / f"{t}.parquet") for t in loaded}
+    by_size = sorted(loaded, key=lambda t: -Path(paths[t]).stat().st_size)
+    _on_cursors(con, lambda c, t: c.execute(f"INSERT INTO {t} SELECT * FROM read_parquet(?)", [paths[t]]), by_size)
     return loaded
 
 
@@ -48,6 +73,7 @@ def build(raw_dir: str | Path, db_path: str | Path) -> dict:
             tables += list(DERIVED_TABLES)
             crash_point("build_db:derived")
             summary = describe(con, tables)
+            _store_hashes(con, summary["canonical_sha256"])
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -63,15 +89,26 @@ def canonical_hash(con: duckdb.DuckDBPyConnection, table: str) -> str:
     reader = con.sql(f"SELECT md5(CAST(t AS VARCHAR)) AS h FROM {table} t ORDER BY h").to_arrow_reader(1 << 16)
     try:
         for batch in reader:
-            digest.update("".join(batch.column(0).to_pylist()).encode())
+            digest.update(_concatenated(batch.column(0)))
     finally:
         reader.close()
     return digest.hexdigest()
 
 
+def _concatenated(column: pa.Array) -> bytes | memoryview:
+    """The UTF-8 of the column's strings joined (no NULLs: md5 never gives one), read straight from
+    the Arrow value buffer when the column is plain string / large_string."""
+    if column.null_count == 0 and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        offsets = np.frombuffer(column.buffers()[1], np.int32 if pa.types.is_string(column.type) else np.int64)
+        start, end = offsets[column.offset], offsets[column.offset + len(column)]
+        data = column.buffers()[2]
+        return memoryview(data)[start:end] if data is not None else b""
+    return "".join(column.to_pylist()).encode()
+
+
 def describe(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict:
     rows = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}
-    hashes = {t: canonical_hash(con, t) for t in tables}
+    hashes = dict(zip(tables, _on_cursors(con, canonical_hash, tables)))
     late = con.execute("SELECT avg(is_late::INTEGER) FROM orders_enriched").fetchall()[0][0]
     return {
         "rows": rows,
@@ -81,11 +118,33 @@ def describe(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict:
     }
 
 
-def table_hashes(db_path: str | Path) -> dict:
-    """Canonical hashes of every table in an existing commerce.db (read-only)."""
+HASH_COMMENT = "canonical_sha256="  # COMMENT ON TABLE written by `build`: the table's canonical hash
+
+
+def _store_hashes(con: duckdb.DuckDBPyConnection, hashes: dict[str, str]) -> None:
+    """Keep each table's canonical hash with the database, as the table's comment (catalog metadata:
+    neither the rows nor the columns change, so neither does any hash), for `table_hashes`."""
+    for table, digest in hashes.items():
+        con.execute(f"COMMENT ON TABLE {table} IS '{HASH_COMMENT}{digest}'")
+
+
+def table_hashes(db_path: str | Path, *, stored: bool = True) -> dict:
+    """Canonical hashes of every table in an existing commerce.db (read-only): the ones `build`
+    stored in the table comments (`stored`), computed for any table without one. A database
+    changed in place after its build would keep stale comments: rebuild it (or pass stored=False)."""
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
-        return {t: canonical_hash(con, t) for t in tables}
+        comments = dict(con.execute("SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()) \
+            if stored else {}
+        hashes = {}
+        for t in tables:
+            comment = comments.get(t) or ""
+            digest = comment[len(HASH_COMMENT):]
+            if comment.startswith(HASH_COMMENT) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest):
+                hashes[t] = digest
+            else:
+                hashes[t] = canonical_hash(con, t)
+        return hashes
     finally:
         con.close()

@@ -12,7 +12,7 @@ import random
 import re
 import unicodedata
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator, Sequence
 
 SAMPLE_SIZE = 800
 NGRAM = 4
@@ -34,13 +34,27 @@ def normalize(text: str) -> tuple[str, ...]:
     return tuple(re.findall(r"\w+", plain))
 
 
-def measure(texts: Iterable[str | None], sample_size: int = SAMPLE_SIZE, seed: int = 0) -> dict[str, float | int]:
+def shuffled(n: int, seed: int) -> Iterator[int]:
+    """`random.Random(seed).sample(range(n), n)`, one index at a time: the same random draws and
+    swaps as `sample` (its pool branch, which it takes whenever k = n), so a caller that stops
+    early has not paid for shuffling all n."""
+    randbelow = random.Random(seed)._randbelow
+    swapped: dict[int, int] = {}
+    for i in range(n):
+        j, last = randbelow(n - i), n - i - 1
+        yield swapped.get(j, j)
+        swapped[j] = swapped.get(last, last)
+
+
+def measure(texts: Iterable[str | None] | Sequence[str], sample_size: int = SAMPLE_SIZE, seed: int = 0,
+            *, candidates: Sequence[str] | None = None) -> dict[str, float | int]:
     """{texts, words_per_text, distinct_share, distinct_4grams_per_text} over a seeded subsample of the
-    non-empty texts (words_per_text says whether a higher 4-gram count comes only from longer texts)."""
-    candidates = [t for t in texts if t and t.strip()]
-    order = random.Random(seed).sample(range(len(candidates)), len(candidates))  # seeded shuffle
+    non-empty texts (words_per_text says whether a higher 4-gram count comes only from longer texts).
+    `candidates`: the non-empty texts already picked out (then `texts` is not read)."""
+    if candidates is None:
+        candidates = [t for t in texts if t and t.strip()]
     words = []
-    for i in order:  # normalise only as many texts as the sample takes (the rest are never read)
+    for i in shuffled(len(candidates), seed):  # normalise only as many texts as the sample takes
         normalized = normalize(candidates[i])
         if normalized:
             words.append(normalized)
@@ -54,6 +68,31 @@ def measure(texts: Iterable[str | None], sample_size: int = SAMPLE_SIZE, seed: i
             "distinct_4grams_per_text": round(len(grams) / len(words), 3)}
 
 
+class _ArrowCandidates(Sequence):
+    """The non-empty texts (`t and t.strip()`) of an Arrow string column, without turning the whole
+    column into Python strings: a text starting with a printable ASCII character other than space
+    is non-empty for sure (picked out by Arrow); only the others (NULLs excluded) are tested in
+    Python. Items are fetched one by one, in the order the sample asks for them."""
+
+    def __init__(self, column):
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        sure = pc.fill_null(pc.match_substring_regex(column, r"^[!-~]"), False).to_numpy(zero_copy_only=False)
+        unsure = np.flatnonzero(~sure & column.is_valid().to_numpy(zero_copy_only=False))
+        keep = sure.copy()
+        keep[unsure] = [bool(t and t.strip()) for t in column.take(pa.array(unsure, pa.int64())).to_pylist()]
+        self.column, self.at = column, np.flatnonzero(keep)
+
+    def __len__(self) -> int:
+        return len(self.at)
+
+    def __getitem__(self, i: int) -> str:
+        return self.column[int(self.at[i])].as_py()
+
+
 def of_raw(raw_dir: Path) -> dict[str, dict[str, float | int]]:
     """The figures for the Olist comments and B2W texts of an ingested data/raw folder."""
     import pyarrow.parquet as pq
@@ -61,8 +100,8 @@ def of_raw(raw_dir: Path) -> dict[str, dict[str, float | int]]:
     raw_dir = Path(raw_dir)
     olist = pq.read_table(raw_dir / "order_reviews.parquet", columns=["review_comment_message"])
     b2w = pq.read_table(raw_dir / "b2w_reviews.parquet", columns=["review_text"])
-    return {"olist_comments": measure(olist.column(0).to_pylist()),
-            "b2w_texts": measure(b2w.column(0).to_pylist())}
+    return {"olist_comments": measure((), candidates=_ArrowCandidates(olist.column(0))),
+            "b2w_texts": measure((), candidates=_ArrowCandidates(b2w.column(0)))}
 
 
 def report(raw_dir: Path) -> dict[str, object]:

@@ -11,6 +11,7 @@ import csv
 import io
 import logging
 from collections import Counter
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -32,16 +33,30 @@ SYNTHETIC_DIR = "synthetic_csv"
 REJECTIONS_FILE = "rejections.csv"
 
 
-def ingest_olist_dir(con: duckdb.DuckDBPyConnection, olist_dir: Path, out_dir: Path) -> tuple[dict[str, int], dict[str, str]]:
+def ingest_olist_dir(con: duckdb.DuckDBPyConnection, olist_dir: Path, out_dir: Path,
+                     writes: Executor | None = None) -> tuple[dict[str, int], dict[str, str]]:
     """Read every Olist table in `olist_dir` (geolocation only if present) and write it to
-    `out_dir` as Parquet, one file at a time; return row counts and file hashes."""
+    `out_dir` as Parquet, one file at a time; return row counts and file hashes. With `writes`
+    (one worker), a file's Parquet is written there while the next file is read: every file is
+    complete when this returns."""
     models = [*OLIST_MODELS, *(m for m in OPTIONAL_OLIST_MODELS if (olist_dir / m.source_file).exists())]
-    rows, inputs = {}, {}
-    for model in tqdm(models, desc="ingest", unit="file", disable=None):
-        sink = ParquetSink(out_dir / f"{model.table}.parquet", arrow_schema(model))
-        rows[model.table], inputs[model.source_file] = stream_olist_table(con, olist_dir / model.source_file, model, sink)
-        sink.close()
-        crash_point(f"ingest:{model.table}")
+    rows, inputs, sinks = {}, {}, []
+    try:
+        for model in tqdm(models, desc="ingest", unit="file", disable=None):
+            sink = ParquetSink(out_dir / f"{model.table}.parquet", arrow_schema(model), writes)
+            sinks.append(sink)
+            rows[model.table], inputs[model.source_file] = stream_olist_table(con, olist_dir / model.source_file, model, sink)
+            sink.close()
+            crash_point(f"ingest:{model.table}")
+    except BaseException:
+        for sink in sinks:  # let the queued writes finish (into the temporary folder) before it goes
+            try:
+                sink.wait()
+            except Exception:
+                pass
+        raise
+    for sink in sinks:
+        sink.wait()
     return rows, inputs
 
 
@@ -95,8 +110,9 @@ def ingest(params_data: dict[str, Any], out_dir: Path) -> dict[str, Any]:
         tmp.mkdir()
         olist_dir, b2w_path = _sources(params_data, tmp)
         crash_point("ingest:sources")
-        with duck.connect(scratch_dir=tmp.parent / "duckdb_spill") as con:
-            rows, inputs = ingest_olist_dir(con, olist_dir, tmp)
+        with duck.connect(scratch_dir=tmp.parent / "duckdb_spill") as con, \
+                ThreadPoolExecutor(1, thread_name_prefix="parquet") as writes:
+            rows, inputs = ingest_olist_dir(con, olist_dir, tmp, writes)
             b2w = ingest_b2w(con, b2w_path, tmp)
         rejections: list[Rejection] = b2w.rejections if b2w else []
         repaired: list[int] = b2w.repaired_lines if b2w else []

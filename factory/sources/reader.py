@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
@@ -316,45 +317,56 @@ def _check_order(order: np.ndarray, last_row: int, file: str) -> int:
     return int(order[-1]) if len(order) else last_row
 
 
-def _stream_clean(con: duckdb.DuckDBPyConnection, path: Path, model: type[RawRow], scan: FileScan,
-                  sink: Sink) -> int | None:
+def _stream_clean(con: duckdb.DuckDBPyConnection, path: Path, model: type[RawRow], header: bytes,
+                  scan: Callable[[], FileScan], sink: Sink) -> int | None:
     """The fast path for a file without faults: one streaming pass straight from DuckDB's CSV
     reader into `sink`, no scratch table. Returns the row count, or None at the first sign of a
     fault (bad value, line break in a single-line column, records and lines that do not add up,
-    repeated key): the exact path then reads the file again and names the line and column."""
-    names, delimiter = _header(scan.header, path.name)
+    repeated key): the exact path then reads the file again and names the line and column.
+
+    The pass is a plain pipeline (no window, so DuckDB streams it on every thread; its order-
+    preserving result keeps file order, which the byte-stable Parquet then records), and the
+    primary-key check runs on the key columns kept from the typed batches (the same SQL as on the
+    file, over a registered Arrow table), so the file is read once."""
+    names, delimiter = _header(header, path.name)
     multiline = tuple(n for n in names if n in dialect_of(model).multiline)
-    source = (f"(SELECT row_number() OVER () - 1 AS {ROW}_in, * FROM {_read_csv(path, names, delimiter)})")
     extra = (f", {_line_breaks(multiline)} AS {LINE_BREAKS}, "
              f"{_line_break_in([n for n in names if n not in multiline])} AS __broken")
-    query, _, columns = _typed_query(model, ident, source=source, row=f"{ROW}_in", extra=extra)
+    query, _, _ = _typed_query(model, ident, source=_read_csv(path, names, delimiter), row="NULL::BIGINT",
+                               extra=extra)
     schema = arrow_schema(model)
-    total, breaks, last_row = 0, 0, -1
+    key_at = [schema.get_field_index(c) for c in model.primary_key]
+    keys: list[pa.RecordBatch] = []
+    total, breaks = 0, 0
     try:
         reader = con.sql(query).to_arrow_reader(BATCH_ROWS)
     except duckdb.Error:
         return None
     try:
         for batch in reader:
-            last_row = _check_order(batch.column(ROW).to_numpy(), last_row, path.name)
             if batch.column(BAD).null_count < batch.num_rows or pc.any(batch.column("__broken")).as_py():
                 return None
             total += batch.num_rows
             breaks += pc.sum(batch.column(LINE_BREAKS)).as_py() or 0
+            if key_at:
+                keys.append(pa.RecordBatch.from_arrays([batch.column(i) for i in key_at],
+                                                       names=list(model.primary_key)))
             sink(pa.RecordBatch.from_arrays([batch.column(i).cast(f.type) for i, f in enumerate(schema)],
                                             schema=schema))
     except duckdb.Error:
         return None
     finally:
         reader.close()
-    if 1 + total + breaks != scan.physical_lines:
+    if 1 + total + breaks != scan().physical_lines:
         return None
-    if model.primary_key:
-        typed = {c.spec.name: c.typed for c in columns}
-        key = " || '|' || ".join(f"CAST({typed[c]} AS VARCHAR)" for c in model.primary_key)
-        keys, distinct = con.execute(f"SELECT count(*), count(DISTINCT {key}) FROM "
-                                     f"{_read_csv(path, names, delimiter)}").fetchall()[0]
-        if keys != distinct:
+    if key_at and keys:
+        key = " || '|' || ".join(f"CAST({ident(c)} AS VARCHAR)" for c in model.primary_key)
+        con.register("__stream_keys", pa.Table.from_batches(keys))
+        try:
+            counted, distinct = con.execute(f"SELECT count(*), count(DISTINCT {key}) FROM __stream_keys").fetchall()[0]
+        finally:
+            con.unregister("__stream_keys")
+        if counted != distinct:
             return None
     return total
 
@@ -362,13 +374,17 @@ def _stream_clean(con: duckdb.DuckDBPyConnection, path: Path, model: type[RawRow
 def stream_olist_table(con: duckdb.DuckDBPyConnection, path: Path, model: type[RawRow], sink: Sink) -> tuple[int, str]:
     """One Olist file -> typed batches into `sink`; returns (rows, sha256 of the file). Any fault
     raises SourceError naming file, line and column (found by the exact path, which loads the file
-    into a scratch table; a file without faults streams through once)."""
-    scan = scan_file(path)
-    _check_names(_header(scan.header, path.name)[0], column_names(model), path.name)
-    if scan.quotes % 2 == 0:
-        rows = _stream_clean(con, path, model, scan, sink)
-        if rows is not None:
-            return rows, scan.sha256
+    into a scratch table; a file without faults streams through once). The scan of the raw bytes
+    (hash, line and quote counts) runs in a thread while DuckDB streams the file; the streamed
+    rows count only once the scan agrees (even quotes, records and lines adding up)."""
+    header = scan_header(path)
+    _check_names(_header(header, path.name)[0], column_names(model), path.name)
+    with ThreadPoolExecutor(1, thread_name_prefix="scan") as pool:
+        scanning = pool.submit(scan_file, path)
+        rows = _stream_clean(con, path, model, header, scanning.result, sink)
+        scan = scanning.result()
+    if rows is not None and scan.quotes % 2 == 0:
+        return rows, scan.sha256
     sink.reset()
     rows = load_rows(con, path, model, scan=scan)
     try:

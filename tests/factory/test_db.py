@@ -69,6 +69,18 @@ def test_canonical_hashes_repeat_across_builds(synthetic_raw, tmp_path):
     assert db.table_hashes(tmp_path / "a.db") == first["canonical_sha256"]
 
 
+def test_stored_hashes_are_the_computed_ones(synthetic_raw, tmp_path):
+    """build keeps each table's canonical hash as its comment; table_hashes reads it, and computes the
+    hash of a table that has none (a database built elsewhere)."""
+    built = db.build(synthetic_raw, tmp_path / "a.db")["canonical_sha256"]
+    con = duckdb.connect(str(tmp_path / "a.db"))
+    comments = dict(con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall())
+    assert comments == {t: f"{db.HASH_COMMENT}{h}" for t, h in built.items()}
+    con.execute("COMMENT ON TABLE orders IS NULL")
+    con.close()
+    assert db.table_hashes(tmp_path / "a.db") == db.table_hashes(tmp_path / "a.db", stored=False) == built
+
+
 def test_canonical_hash_changes_with_the_data(synthetic_raw, make_synthetic_params, tmp_path):
     other = tmp_path / "raw"
     ingest(make_synthetic_params(seed=1), other)

@@ -13,13 +13,18 @@ RAW_TABLES = (
 OPTIONAL_TABLES = ("geolocation",)
 DERIVED_TABLES = ("orders_enriched", "customer_features")
 
+# Floating-point sums are ordered aggregates (`sum(x ORDER BY key)`): DuckDB adds a group's partial
+# sums in whatever order its threads finish, so from about a million orders (several row groups) a
+# plain sum could differ in the last bit between two builds and flip a rounding (an average ticket
+# of 74.865 read as 74.86 or 74.87). The orders are those a single-threaded build used, so small
+# databases come out as before.
 # Built in steps (temporary tables, dropped at the end) rather than one statement: a single query
 # joining every table holds all their hash tables at once, which does not fit DuckDB's memory limit
 # from about 2,000,000 orders on; each step here has at most three and can spill.
 ORDERS_ENRICHED_SQL = """
 CREATE TEMP TABLE enriched_items AS
-SELECT order_id, count(*)::INTEGER AS item_count, sum(price) AS items_value,
-       sum(freight_value) AS freight_value
+SELECT order_id, count(*)::INTEGER AS item_count, sum(price ORDER BY order_item_id) AS items_value,
+       sum(freight_value ORDER BY order_item_id) AS freight_value
 FROM order_items GROUP BY order_id;
 
 CREATE TEMP TABLE enriched_main_item AS  -- the most expensive item names the order's product, category and seller
@@ -36,11 +41,11 @@ LEFT JOIN sellers s ON s.seller_id = m.seller_id;
 
 CREATE TEMP TABLE enriched_pay AS
 WITH pay_by_type AS (
-    SELECT order_id, payment_type, sum(payment_value) AS value
+    SELECT order_id, payment_type, sum(payment_value ORDER BY payment_sequential) AS value
     FROM order_payments GROUP BY order_id, payment_type
 )
 SELECT p.order_id, p.payment_value, p.payment_installments, t.payment_type
-FROM (SELECT order_id, sum(payment_value) AS payment_value,
+FROM (SELECT order_id, sum(payment_value ORDER BY payment_sequential) AS payment_value,
              max(payment_installments)::INTEGER AS payment_installments
       FROM order_payments GROUP BY order_id) p
 JOIN (SELECT order_id, payment_type FROM (
@@ -131,8 +136,8 @@ SELECT
     any_value(s.snapshot_ts) AS snapshot_ts,
     date_diff('second', max(r.purchase_ts), any_value(s.snapshot_ts)) / 86400.0 AS recency_days,
     count(*)::INTEGER AS frequency,
-    round(sum(r.total_value), 2) AS monetary,
-    round(sum(r.total_value) / count(*), 2) AS avg_ticket,
+    round(sum(r.total_value ORDER BY r.recent_rank), 2) AS monetary,
+    round(sum(r.total_value ORDER BY r.recent_rank) / count(*), 2) AS avg_ticket,
     date_diff('second', min(r.purchase_ts), any_value(s.snapshot_ts)) / 86400.0 AS tenure_days,
     count(r.review_score)::INTEGER AS n_reviews,
     round(avg(r.review_score), 3) AS avg_review_score,

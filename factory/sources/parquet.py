@@ -3,7 +3,7 @@
 Fixed writer options, Arrow schema only (no pandas metadata), row groups of ROW_GROUP rows, and
 dictionary encoding only for the columns that repeat in the first DICTIONARY_PROBE rows (not ids,
 texts). The bytes equal those of writing the whole table at once with the same options, while
-memory holds at most one row group.
+memory holds a bounded number of row groups (one being filled, MAX_QUEUED waiting for the writer).
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 ROW_GROUP = 1 << 20
 DICTIONARY_PROBE = 10_000
+MAX_QUEUED = 2  # row groups of one file waiting for the writer thread, at most
 OPTIONS = dict(compression="zstd", compression_level=1, write_statistics=True, data_page_size=1 << 20)
 
 
@@ -54,8 +55,10 @@ class ParquetSink:
     def _queue(self, task, *args) -> None:
         if self.writes is None:
             task(*args)
-        else:
-            self.queued.append(self.writes.submit(task, *args))
+            return
+        while len(self.queued) >= MAX_QUEUED:  # memory holds a bounded number of row groups
+            self.queued.pop(0).result()
+        self.queued.append(self.writes.submit(task, *args))
 
     def _write(self, group: pa.Table) -> None:
         group = group.combine_chunks()

@@ -46,13 +46,18 @@ def shuffled(n: int, seed: int) -> Iterator[int]:
         swapped[j] = swapped.get(last, last)
 
 
-def measure(texts: Iterable[str | None] | Sequence[str], sample_size: int = SAMPLE_SIZE, seed: int = 0,
-            *, candidates: Sequence[str] | None = None) -> dict[str, float | int]:
+def measure(texts: Iterable[str | None], sample_size: int = SAMPLE_SIZE, seed: int = 0) -> dict[str, float | int]:
     """{texts, words_per_text, distinct_share, distinct_4grams_per_text} over a seeded subsample of the
-    non-empty texts (words_per_text says whether a higher 4-gram count comes only from longer texts).
-    `candidates`: the non-empty texts already picked out (then `texts` is not read)."""
-    if candidates is None:
-        candidates = [t for t in texts if t and t.strip()]
+    non-empty texts (words_per_text says whether a higher 4-gram count comes only from longer texts)."""
+    return _measure_nonempty([t for t in texts if t and t.strip()], sample_size, seed)
+
+
+def measure_column(column, sample_size: int = SAMPLE_SIZE, seed: int = 0) -> dict[str, float | int]:
+    """`measure` of an Arrow string column, without turning the whole column into Python strings."""
+    return _measure_nonempty(_ArrowCandidates(column), sample_size, seed)
+
+
+def _measure_nonempty(candidates: Sequence[str], sample_size: int, seed: int) -> dict[str, float | int]:
     words = []
     for i in shuffled(len(candidates), seed):  # normalise only as many texts as the sample takes
         normalized = normalize(candidates[i])
@@ -100,8 +105,7 @@ def of_raw(raw_dir: Path) -> dict[str, dict[str, float | int]]:
     raw_dir = Path(raw_dir)
     olist = pq.read_table(raw_dir / "order_reviews.parquet", columns=["review_comment_message"])
     b2w = pq.read_table(raw_dir / "b2w_reviews.parquet", columns=["review_text"])
-    return {"olist_comments": measure((), candidates=_ArrowCandidates(olist.column(0))),
-            "b2w_texts": measure((), candidates=_ArrowCandidates(b2w.column(0)))}
+    return {"olist_comments": measure_column(olist.column(0)), "b2w_texts": measure_column(b2w.column(0))}
 
 
 def report(raw_dir: Path) -> dict[str, object]:
@@ -118,8 +122,8 @@ def measure_real_sample(shared_data: Path) -> dict[str, dict[str, float | int]]:
     shared_data = Path(shared_data)
     reviews, _ = read_olist_table(shared_data / "olist-sample" / OrderReview.source_file, OrderReview)
     b2w = read_b2w(shared_data / "b2w-sample" / "B2W-Reviews01.sample.csv").table
-    return {"olist_comments": measure(reviews.column("review_comment_message").to_pylist()),
-            "b2w_texts": measure(b2w.column("review_text").to_pylist())}
+    return {"olist_comments": measure_column(reviews.column("review_comment_message")),
+            "b2w_texts": measure_column(b2w.column("review_text"))}
 
 
 if __name__ == "__main__":

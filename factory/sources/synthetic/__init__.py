@@ -19,11 +19,10 @@ def write_csvs(seed: int, orders: int, b2w_reviews: int, out_dir: Path, workers:
     process alone for small ones) while this one writes the other tables; the bytes written do not
     depend on `workers`. Each table is written, then dropped, before the next is built."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    if orders < 1:
-        raise ValueError("data.synthetic.orders must be at least 1")
     with TextPool(default_workers(orders + b2w_reviews) if workers is None else workers) as pool:
+        olist_tables = olist.iter_tables(seed, orders, pool)  # checks `orders` before any work
         b2w_table = b2w.start(seed, b2w_reviews, pool)  # its texts are composed first, meanwhile
-        for name, table in olist.iter_tables(seed, orders, pool):
+        for name, table in olist_tables:
             model = RAW_MODELS[name]
             write_csv(table, model, out_dir / model.source_file)
             del table

@@ -20,7 +20,7 @@ from factory.sources.synthetic import catalog, texts
 from factory.sources.synthetic.pool import TextPool
 from factory.sources.synthetic.olist import STATE_CODES, weighted_choice
 from factory.sources.synthetic.texts import Situation
-from factory.sources.writer import format_cells, format_rows, replace_rows
+from factory.sources.writer import format_cells
 from schemas.raw import B2wReview
 
 # (site_category_lv1, site_category_lv2, product name templates, brands)
@@ -185,8 +185,3 @@ def spilled_lines(table: pa.Table, spilled: np.ndarray) -> dict[int, str]:
         values[text_at] = raw_text
         lines[row] = ",".join(values) + "," * (unnamed - raw_text.count(","))
     return lines
-
-
-def csv_rows(table: pa.Table, spilled: np.ndarray) -> pa.Array:
-    """The table's CSV rows, with the review text of `spilled` rows written unquoted."""
-    return replace_rows(format_rows(table, B2wReview), spilled_lines(table, spilled))

@@ -142,10 +142,14 @@ def generate(seed: int, n_orders: int) -> dict[str, pa.Table]:
 
 def iter_tables(seed: int, n_orders: int, pool: TextPool | None = None) -> Iterator[tuple[str, pa.Table]]:
     """(raw table name, table) of the eight Olist tables, one at a time (order_reviews last, its texts
-    composed by `pool` meanwhile), so that a caller can write and drop each before the next."""
-    pool = pool or TextPool(1)
+    composed by `pool` meanwhile), so that a caller can write and drop each before the next. A bad
+    `n_orders` raises here, at the call, not at the first table."""
     if n_orders < 1:
         raise ValueError("data.synthetic.orders must be at least 1")
+    return _tables(seed, n_orders, pool or TextPool(1))
+
+
+def _tables(seed: int, n_orders: int, pool: TextPool) -> Iterator[tuple[str, pa.Table]]:
     (r_cust, r_time, r_sell, r_prod, r_item, r_life, r_pay, r_rev, r_text, r_ids, r_order) = (
         np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(11))
     n = n_orders

@@ -14,7 +14,7 @@ from common.io import sha256_file
 from factory.sources import ingest
 from factory.sources.columns import arrow_schema
 from factory.sources.synthetic import B2W_FILE, b2w, catalog, pool, write_csvs
-from factory.sources.writer import format_rows, render_csv, write_csv
+from factory.sources.writer import format_rows, render_csv, replace_rows, write_csv
 from schemas.raw import RAW_MODELS, B2wReview
 
 from .conftest import B2W_REVIEWS, SEED, synthetic
@@ -301,8 +301,8 @@ def test_batched_csv_writing_gives_the_bytes_of_one_piece(tmp_path, synthetic_ta
     a batch boundary included) gives the bytes of rendering the whole file at once."""
     reviews = b2w.generate(SEED, B2W_REVIEWS)
     spilled = b2w.spill_rows(reviews, SEED)
-    whole = render_csv(B2wReview, b2w.csv_rows(reviews, spilled))
     lines = b2w.spilled_lines(reviews, spilled)
+    whole = render_csv(B2wReview, replace_rows(format_rows(reviews, B2wReview), lines))
     for batch_rows in (1, 7, int(spilled[0]), int(spilled[0]) + 1, 10**6):
         write_csv(reviews, B2wReview, tmp_path / "b2w.csv", replace=lines, batch_rows=batch_rows)
         assert (tmp_path / "b2w.csv").read_bytes() == whole, batch_rows
@@ -310,3 +310,9 @@ def test_batched_csv_writing_gives_the_bytes_of_one_piece(tmp_path, synthetic_ta
         table, model = synthetic_tables[name], RAW_MODELS[name]
         write_csv(table, model, tmp_path / "t.csv", batch_rows=333)
         assert (tmp_path / "t.csv").read_bytes() == render_csv(model, format_rows(table, model)), name
+
+
+def test_no_orders_is_refused_before_any_text_is_composed(tmp_path):
+    with pytest.raises(ValueError, match="data.synthetic.orders must be at least 1"):
+        write_csvs(SEED, 0, 10, tmp_path, workers=2)
+    assert list(tmp_path.iterdir()) == []

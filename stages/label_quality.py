@@ -5,6 +5,7 @@ headline numbers to reports/metrics/label_quality.json.
 """
 import json
 import sys
+from pathlib import Path
 
 from factory.config import load_params
 from common.io import atomic_path, dumps_json, write_json
@@ -15,13 +16,17 @@ REPORT_DIR = "reports/labels"
 METRICS = "reports/metrics/label_quality.json"
 
 
-def run(params: dict, gold_path=None, report_dir=REPORT_DIR, metrics_path=METRICS) -> dict:
-    """Score the labeler on the gold set (`prompts.labeler.gold` unless `gold_path` is given); every
-    output is written whole or not at all. Returns the summary."""
+def run(params: dict, gold_path=None, report_dir=REPORT_DIR, metrics_path=METRICS,
+        second_path=lq.SECOND_ANNOTATION_PATH) -> dict:
+    """Score the labeler on the gold set (`prompts.labeler.gold` unless `gold_path` is given), and a second
+    annotator against the gold where `second_path` exists; every output is written whole or not at
+    all. Returns the summary."""
     gold = lq.load_gold(gold_path or params["prompts"]["labeler"]["gold"])
     labeler = make_labeler(params["prompts"]["labeler"])
     predicted = lq.predict(labeler, gold)
     summary = lq.score(gold, predicted)
+    if second_path is not None and Path(second_path).is_file():
+        summary["annotators"] = lq.annotator_agreement(gold, lq.load_gold(second_path))
     pairs = [(g.label, p) for g, p in zip(gold, predicted)]
     with atomic_path(report_dir) as tmp:
         tmp.mkdir()

@@ -26,6 +26,9 @@ from factory.prompts.text import ORDER_STATUS_PT, fold
 from schemas.tasks import COMPLAINT_CATEGORIES, ExtractionTruth
 
 GOLD_PATH = Path("data/labels/gold.jsonl")
+# A blind second annotation of some gold reviews: how far two careful annotators agree, the ceiling
+# any labeler can be held to (same row format; its `split` is ignored).
+SECOND_ANNOTATION_PATH = Path("data/labels/gold_second_annotation.jsonl")
 SOURCES = ("olist", "b2w")
 SPLITS = ("tune", "report")
 FIELDS = tuple(ExtractionTruth.model_fields)
@@ -195,6 +198,19 @@ def score(gold: Sequence[GoldReview], predicted: Sequence[ExtractionTruth]) -> d
     return {**{s: _summary(v) for s, v in by_split.items()}, "all": _summary([(g.label, p) for g, p in pairs])}
 
 
+def annotator_agreement(gold: Sequence[GoldReview], second: Sequence[GoldReview]) -> dict[str, Any]:
+    """Agreement of a second annotator with the gold labels, by the same measures as a labeler's (the
+    gold annotator read as the reference); every second-annotation review must be in the gold set."""
+    by_key = {(g.source, g.review_id): g for g in gold}
+    pairs = []
+    for s in second:
+        first = by_key.get((s.source, s.review_id))
+        if first is None:
+            raise GoldError(f"{SECOND_ANNOTATION_PATH}: review {s.review_id!r} ({s.source}) is not in the gold set")
+        pairs.append((first.label, s.label))
+    return _summary(pairs)
+
+
 def headline(summary: dict[str, Any], labeler_name: str) -> dict[str, Any]:
     """The few numbers for reports/metrics/label_quality.json (dvc metrics): the held-back `report`
     half in full, of the `tune` half only its six-field agreement (the rest is in reports/labels/)."""
@@ -205,6 +221,8 @@ def headline(summary: dict[str, Any], labeler_name: str) -> dict[str, Any]:
         "report": {**{k: report[k] for k in keep}, "complaint_category": report["fields"]["complaint_category"],
                    "sentiment": report["fields"]["sentiment"]},
         "tune": {"six_field": summary["tune"]["six_field"]},
+        **({"annotators": {k: summary["annotators"][k] for k in ("n", "six_field", "six_field_complaints")}}
+           if "annotators" in summary else {}),
     }
 
 
@@ -258,6 +276,11 @@ def report_markdown(gold: Sequence[GoldReview], predicted: Sequence[ExtractionTr
         out.append(f"| {key} | " + " | ".join(str(summary[c][key]) for c in cols) + " |")
     for f in FIELDS:
         out.append(f"| {f} | " + " | ".join(str(summary[c]["fields"][f]) for c in cols) + " |")
+    if "annotators" in summary:
+        a = summary["annotators"]
+        out += ["", f"Two annotators (a blind second annotation of {a['n']} gold reviews, "
+                f"`{SECOND_ANNOTATION_PATH}`): six-field agreement {a['six_field']}, on the {a['n_complaints']} "
+                f"complaint reviews {a['six_field_complaints']}; the ceiling a labeler can be held to."]
     out += ["", "Gold complaint categories: " + ", ".join(f"{c} {cats[c]}" for c in COMPLAINT_CATEGORIES), ""]
     pairs = list(zip(gold, predicted))
     for split in SPLITS:

@@ -42,7 +42,7 @@ def test_gold_set_covers_what_the_guide_asks_for(gold):
     cats = Counter(g.label.complaint_category for g in gold)
     assert set(cats) == set(COMPLAINT_CATEGORIES) and min(cats.values()) >= 5, cats
     splits = Counter(g.split for g in gold)
-    assert abs(splits["tune"] - splits["report"]) <= 0.1 * len(gold)
+    assert splits["tune"] >= 300 and splits["report"] >= 200  # round 2: a fresh, blind report half (the guide)
     assert sum(g.review.facts.stars == 3 for g in gold) >= 30
     olist = [g for g in gold if g.source == "olist"]
     assert sum(g.review.facts.order_status in ("canceled", "unavailable", "shipped") for g in olist) >= 20
@@ -167,7 +167,8 @@ def test_stage_writes_reports_and_metrics_deterministically(tmp_path):
     for name in files:
         assert (out1 / "labels" / name).read_bytes() == (out2 / "labels" / name).read_bytes(), name
     metrics = json.loads((out1 / "label_quality.json").read_text())
-    assert metrics["labeler"] == "rules" and set(metrics) == {"labeler", *lq.SPLITS}
+    assert metrics["labeler"] == "rules" and set(metrics) == {"labeler", *lq.SPLITS, "annotators"}
+    assert metrics["annotators"]["n"] == len(lq.load_gold(lq.SECOND_ANNOTATION_PATH))
     assert metrics["report"]["six_field"] == summary["report"]["six_field"]
     csv_rows = (out1 / "labels" / "confusion_complaint_category_report.csv").read_text().splitlines()
     assert len(csv_rows) == 1 + len(COMPLAINT_CATEGORIES)
@@ -175,9 +176,9 @@ def test_stage_writes_reports_and_metrics_deterministically(tmp_path):
 
 
 def test_the_rule_labeler_stays_above_its_measured_level(gold):
-    """A regression floor for the rules on the held-back half (measured 0.71 / 0.61 when the set was built)."""
+    """A regression floor for the rules on the blind round-2 half (measured 0.70 / 0.52 when it was drawn)."""
     s = lq.score(gold, lq.predict(RuleLabeler(), gold))
-    assert s["report"]["six_field"] >= 0.68 and s["report"]["six_field_complaints"] >= 0.57
+    assert s["report"]["six_field"] >= 0.68 and s["report"]["six_field_complaints"] >= 0.50
     assert s["tune"]["six_field"] >= 0.88
 
 
@@ -187,3 +188,16 @@ def test_a_bad_gold_file_fails_the_stage_and_leaves_nothing(tmp_path):
     with pytest.raises(lq.GoldError, match="gold.jsonl:1: missing keys"):
         run(load_params(REPO / "params.yaml"), bad, tmp_path / "labels", tmp_path / "m.json")
     assert not (tmp_path / "labels").exists() and not (tmp_path / "m.json").exists()
+
+
+def test_annotator_agreement_reads_the_second_annotation_against_the_gold(gold, tmp_path):
+    second = lq.load_gold(lq.SECOND_ANNOTATION_PATH)
+    a = lq.annotator_agreement(gold, second)
+    assert a["n"] == len(second) >= 50 and 0.8 <= a["six_field"] <= 1.0  # two careful readings mostly agree
+    same = lq.annotator_agreement(gold, [g for g in gold if g.review_id in {s.review_id for s in second}])
+    assert same["six_field"] == 1.0
+    stranger = tmp_path / "second.jsonl"
+    row = json.loads(lq.SECOND_ANNOTATION_PATH.read_text(encoding="utf-8").splitlines()[0])
+    stranger.write_text(json.dumps({**row, "review_id": "not-in-gold"}) + "\n", encoding="utf-8")
+    with pytest.raises(lq.GoldError, match="not-in-gold"):
+        lq.annotator_agreement(gold, lq.load_gold(stranger))

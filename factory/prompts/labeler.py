@@ -129,7 +129,7 @@ class RuleLabeler:
         found = list(hits.complaints)
         if "produto_nao_recebido" in found and not hits.missing_item:
             never = facts.order_status in UNDELIVERED or hits.canceled
-            if not never and (facts.is_late or hits.late or hits.deadline):
+            if not never and (facts.is_late or hits.late or (hits.deadline and not hits.within_deadline)):
                 found = [c for c in found if c != "produto_nao_recebido"]
                 found.insert(found.index("atraso_entrega") if "atraso_entrega" in found else
                              next((i for i, c in enumerate(found) if c not in ("produto_defeituoso", "produto_diferente")),

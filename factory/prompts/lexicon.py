@@ -20,35 +20,43 @@ MISSING_ITEM = (
     r"veio faltando", r"vieram faltando", r"faltou(?! (apenas |so |mesmo )?(ter|entrar|o aplicativo))", r"faltaram",
     r"\bfalta(m|ndo)? (de )?(uma|um|o|a|os|as|\d+) (?!de |instruc|manual)", r"\bfaltam\b(?! (as )?(instruc|especificac|informac|medidas))",
     rf"(recebi|recebemos|veio|vieram|chegou|entregaram|enviou|enviaram|mandou|mandaram) (so|somente|apenas) {_ITEM}", r"apenas um dos",
-    rf"(so|somente|apenas) (veio|vieram|chegou|recebi|recebemos|entregaram) {_ITEM}",
-    r"so recebi as", r"recebi so o", r"entrega parcial", r"(veio|chegou) pela metade", r"nao veio (na caixa|a |o |os |as )",
-    r"recebi um (produto )?dos dois", r"dois[^.!?]{0,40}so (chegou|veio) um", r"comprei (\d+|dois|duas)[^.!?]{0,30}receb\w* (\d+|um|uma)",
+    rf"(so|somente|apenas) (veio|vieram|chegou|recebi|recebemos|entregaram|me mandaram|me enviaram|mandaram|enviaram) {_ITEM}",
+    rf"(foi entregue|foram entregues|entregue|entregou|entregaram) (so|somente|apenas) {_ITEM}",
+    r"so recebi as", r"recebi so o", r"comprei (\d+|dois|duas) \w+ \w+ (\d+|um|uma)$", r"entrega parcial", r"(veio|chegou) pela metade", r"nao veio (na caixa(?! (do produto )?original)|a |o |os |as )",
+    r"recebi um (produto )?dos dois", r"dois[^.!?]{0,40}so (chegou|veio) um", r"(comprei|pedi|paguei|paga|pago|compra) (\d+|dois|duas)[^.!?]{0,30}rece?b\w* (\d+|um|uma|apenas|so)\b",
     r"comprei junto[^.!?]{0,60}nao chegou", r"nao entregaram a quantidade", r"ainda nao recebi (as|os) (?!produtos?\b)",
 )
 # The order (or the customer's parcel) has not arrived: atraso_entrega when the order is late, else
 # produto_nao_recebido (decided by the labeler from the facts and LATE cues).
 NOT_RECEIVED = (
-    rf"{_NOT} {_ARRIVE}(?! (o |a |meu |minha |nenhum |nenhuma |nem )?(dinheiro|valor|comunicado|reembolso|estorno|resposta|retorno|nota|e-?mail|informac|posicao|contato))", rf"nunca {_ARRIVE}", r"nem chegou", r"nem (ao menos )?foi entregue", r"nao (foi|foram) entregue",
-    r"(produto|pedido|mercadoria|encomenda) nao (foi )?entregue", r"aguardando (a )?(entrega|chegada)", r"extraviad",
+    rf"{_NOT} {_ARRIVE}(?! (o |a |meu |minha |nenhum |nenhuma |nem )?(dinheiro|valor|comunicado|reembolso|estorno|resposta|retorno|nota|e-?mail|informac|posicao|contato))(?! (o produto |a mercadoria |o pedido )?(conforme|como) (o )?(anunciad|descrit|pedid|comprad))", rf"nunca {_ARRIVE}", r"nem chegou", r"nem (ao menos )?foi entregue", r"nao (foi|foram) entregue",
+    r"(produto|pedido|mercadoria|encomenda) nao (foi )?entregue", r"(produto|pedido|mercadoria|encomenda) nao (chegar|chegou)\b(?! (conforme|como))", r"ainda aguardo (o produto|a entrega|o pedido|meu pedido|a mercadoria)",
+    r"(sequer|nem|nao) (chegou a ser|foi) enviad", r"nao entrega e\b", r"aguardando (a )?(entrega|chegada)", r"extraviad",
     r"(estou|fico|estamos) (no aguardo|aguardando|esperando)(?![^.!?]{0,40}(troca|resposta|retorno|e-?mail|devoluc|reembols|estorno|dinheiro|posicao|solucao|providenc|andamento))",
     r"ainda (estou )?(esperando|aguardando)(?![^.!?]{0,40}(troca|resposta|retorno|devoluc|reembols|estorno|dinheiro|posicao|solucao|andamento))",
     r"solicitar a entrega", r"(quando|como|se) (irei|vou|vai) (fazer para )?(receber|chegar)",
     r"\b(ate agora|ate hoje|ate o momento) nada\b(?! (a |de |mais|demais))", r"entregue no endereco errado",
     r"nem (foi )?entregue a transportadora",
 )
-CANCELED = (r"\bcancel", r"sem estoque", r"falta de estoque", r"nao (tinha|tem|havia) (em |no )?estoque", r"nao havia no estoque")
+CANCELED = (r"\bcancel", r"desisti da compra", r"extraviad", r"extravio", r"roubad", r"roubo de carga", r"incendio", r"sem estoque", r"falta de estoque", r"nao (tinha|tem|havia) (em |no )?estoque", r"nao havia no estoque")
 # Lateness words: with NOT_RECEIVED they make atraso_entrega; alone they are a delivery complaint.
 LATE = (
     r"atras(o|ou|ad|ar|a\b)", r"demor(?!ei)\w*(?![^.!?,]{0,30}\b(pra|para|a) (assar|carregar|esquentar|aquecer|ligar|funcionar|usar|testar))",
     r"fora do prazo", r"(passou|apos|depois|alem) (d?o) prazo", r"passou (o|a) (prazo|data)", r"prazo (nao|estourou|vencido|muito longo|de entrega (nao|foi))",
     r"nao (chegou|foi entregue|entregou|entregaram|me entregou|veio) (no|dentro do) prazo", r"nao chegou na data", 
     r"entrega (lenta|demorada)", r"entrega[^.!?]{0,40}deixa(ndo)? (muito )?a desejar", r"nao chega\w* no (dia|prazo|tempo)",
-    r"(faz|fazem|ha|ja faz|ja tem|ja se passaram) (mais de |quase )?(\d+|um|uma|dois|duas|tres) (dias|semanas|mes|meses)(?![^.!?]{0,15}(tento|tentando|de uso|usando))", r"muito tempo para (chegar|entregar)", r"prazo muito", r"nao respeitaram os prazos",
+    r"(?<!usando )(?<!uso )(?<!tenho )(faz|fazem|ha|ja faz|ja tem|ja se passaram|a mais de) (mais de |quase |quais )?(\d+|um|uma|dois|duas|tres) (dias|semanas|mes|meses)(?![^.!?]{0,15}(tento|tentando|de uso|usando|que (uso|tenho|comprei)))",
+    r"(\d+|um|uma|dois|duas|tres|trinta|vinte|quarenta|quinze) (dias|semanas|mes|meses) (para|pra) (receber|chegar|entregar)", r"prazo[^.!?]{0,25}muito (maior|longo|grande)",
+    r"mais de (\d+|trinta|vinte|quarenta|quinze) dias(?! de uso)", r"(\d+|trinta|vinte|quarenta|quinze) (dias|semanas|meses) (esperando|aguardando|de espera)", r"(entrega|envio) (deve|deveria|precisa|poderia) ser mais rapid", r"muito tempo para (chegar|entregar)", r"prazo muito", r"nao respeitaram os prazos",
     r"ja passou (\d+|um|uma|mais de|o prazo|da data)", r"mais de (um )?mes (esperando|aguardando)", r"quase um mes",
     r"esperava mais agilidade", r"nota fiscal (ainda )?nao (foi )?emitida", r"nem nota fiscal",
 )
 # The customer names a due date: a parcel not yet arrived is then late (atraso_entrega).
-DEADLINE = (r"\bprazo\b", r"data (prevista|combinada|marcada)", r"previst[oa] (pra|para)")
+DEADLINE = (r"\bprazo\b", r"data (prevista|combinada|marcada|para receber|pra receber|de entrega)", r"previst[oa] (pra|para)",
+            r"(entrega|prazo) (era|seria) (ate|para|pra)")
+# ... unless the customer says the due date has not passed yet: then a parcel not yet here is not late.
+WITHIN_DEADLINE = (r"ainda (esta|estamos|estou)? ?(no|dentro do) prazo", r"prazo (vence|vencera|vai vencer|e ate|vai ate|que me foi dado)",
+                   r"vou esperar ate", r"(esta|estamos) dentro do prazo", r"ainda nao (venceu|passou) o prazo", r"antes do prazo (vencer|acabar)")
 # Wishes and suggestions: a complaint that does not turn a 4-5 star review negative.
 WISHES = (r"poderia", r"deveria", r"faltou (apenas|so) ", r"sugest", r"so nao (foi|e) perfeit")
 # Complaint cues of the other categories, in the guide's priority order (after produto_nao_recebido).
@@ -62,13 +70,14 @@ COMPLAINT_CUES: dict[str, tuple[str, ...]] = {
         r"mal (feito|produzid|acabad)", r"nao (gela|esquenta|aquece|resfria|seca|corta|limpa|desembaraca|prende|fixa|segura)\b",
         r"(gela|esquenta|aquece|resfria) (muito |mto )?pouco", r"nao vale nada", r"descarrega", r"esquenta (tanto|demais|muito)",
         r"(nao (sao|e|esta|estao) bem|mal) fixad", r"instab", r"nao (se mostrou|e|foi) eficaz", r"interferencia", r"probleminha",
-        r"ruidos?\b", r"barulh", r"precisa melhorar", r"\bqueima(m)? (toda|muito|facil|sempre|com)", r"derret",
+        r"ruidos?\b", r"barulh", r"distorc", r"desconect", r"sem funcionamento", r"tela (preta|azul|apagada)", r"arranh",
+        r"nao (consigo|consegui) (nem )?(colocar|encaixar|ligar)", r"nao deixa (entrar|encaixar)", r"nao (e|eh) (muito|tao|mto) bo[am]", r"precisa melhorar", r"\bqueima(m)? (toda|muito|facil|sempre|com)", r"derret",
         r"comec\w* a (queimar|pegar fogo|soltar|vazar|descascar)", r"nao tem boa (fixacao|qualidade|durabilidade)", r"nao agradou",
         r"produto (muito )?(fraco|ruim|fragil)", r"pifou", r"desbot", r"enferruj", r"oxid", r"descasc", r"vazou", r"trincou",
         r"lascad", r"empenad", r"travand", r"travou", r"superaquec", r"nao (conecta|acende|reconhece|le)\b", r"falhand",
         r"chiado", r"durou (muito )?pouco", r"descostur", r"desfiad", r"estourou", r"deu (problema|defeito)", r"nao presta",
-        r"quebradic", r"(material|acabamento|tecido|costura) (e |eh |muito |bem )*(fraco|ruim|pessim|inferior|fino)", r"nao (esta )?(fecha|fechando|abre|abrindo|funciona|funcionando|encaixa) direito", r"acabamento (nao|ruim|fraco)", r"(muito|bem|mto) (fina|fino|fragil|fraco|fraca|ruins?)\b", r"\bfragil\b",
-        r"(e|eh) fino", r"\bsujo\b", r"\bsuja\b", r"manchad", r"(estava|veio|esta|ficou|chegou) tort[oa]", r"soltando", r"fica solto", r"sem firmeza",
+        r"quebradic", r"(material|acabamento|tecido|costura|malha) (e |eh |muito |bem )*(fraco|ruim|pessim|inferior|fino)", r"nao (esta )?(fecha|fechando|abre|abrindo|funciona|funcionando|encaixa) direito", r"acabamento (nao|ruim|fraco)", r"(muito|bem|mto) (fina|fino|fragil|fraco|fraca|ruins)\b", r"\bfragil\b",
+        r"(produto|material|tecido) (e|eh) fino", r"\bsujo\b", r"\bsuja\b", r"manchad", r"(estava|veio|esta|ficou|chegou) tort[oa]", r"soltando", r"fica solto", r"sem firmeza",
         r"(produto|estava|veio) aberto", r"cheiro (muito )?forte", r"nao (pode|aguenta) (colocar )?muit", r"nao mantem",
         r"demora muito (pra|para) (assar|carregar)", r"dura (so |apenas )?\d+ minutos", r"baixo alcance",
         r"nao atend\w+ (a )?minha necessidade", r"nao cumpre o que promete", r"nao (e|eh) eficiente", r"nao durou", r"nao dura",
@@ -84,11 +93,13 @@ COMPLAINT_CUES: dict[str, tuple[str, ...]] = {
         r"chegou esse", r"(veio|esta|estava|mandaram|enviaram) (trocad|diferente)", r"\btrocado\b",
         r"falsificad", r"(e|eh|era|produto|veio) pirata", r"nao (e|eh|era|sao|eram) originai?s?", r"nao originais", r"\bcopia\b", r"selo de original",
         r"propaganda enganosa", r"enganosa", r"(bem|muito|super|mto) (menor|pequen)", r"menor do que", r"maior do que (eu )?esperava",
-        r"muito grande", r"nao serviu", r"fora das medidas", r"(?<!endereco )\berrad[oa]\b", r"inferior (ao|no preco)", r"sendo que comprei",
-        r"nao tao (peludo|cheia|forte)", r"parecia mais", r"(esperava|achei que)[^.!?]{0,30}(mais|fosse)", r"nao pode(m)? ser usad",
+        r"muito grande", r"nao serviu", r"fora das medidas", r"(?<!endereco )(?<!preco )(?<!preco esta )(?<!preco ta )\berrad[oa]\b", r"inferior (ao|no preco)", r"sendo que comprei",
+        r"nao (e |eh |era )?tao \w+ (quanto|como)", r"parecia (ser )?(mais|maior)", r"parece (ser )?maior",
+        r"\bparaguai", r"sintetic", r"nao tem (o )?selo", r"nao (ter )?(veio|vindo) (a|o) (cor|tamanho|modelo|numero) que",
+        r"nao (foi|era|e) (a|o) que (eu )?(tinha )?(comprad|pedi|escolhi)", r"nao (recebi|veio|chegou)[^.!?]{0,25}(conforme|como) (o )?(anunciad|descrit|pedid)", r"(esperava|achei que)[^.!?]{0,30}(mais|fosse)", r"nao pode(m)? (ser|serem) usad",
         r"nao funciona com", r"todos iguais", r"nao (e|eh) (o )?mesmo (produto|modelo|da foto)", r"produto trocado",
         r"veio (outra|em outra) cor", r"(pequen[oa]|grande|apertad[oa]) demais", r"incompativel", r"nao (e|eh) compativel", r"imitacao",
-        r"\breplica\b", r"nao (e|eh) de (couro|inox|madeira|algodao|vidro|metal|aco|prata|ouro)", r"diferente do (site|anuncio|anunciado)",
+        r"\breplica\b", r"(nao|n) (e|eh|era) de (couro|inox|madeira|algodao|vidro|metal|aco|prata|ouro)", r"diferente do (site|anuncio|anunciado)",
         r"(pedi|comprei|solicitei|encomendei)\b[^.!?]{0,80}\b(recebi|veio|chegou) (um|uma) (?!unidade|so\b|apenas)",
         r"(pedi|comprei|solicitei|encomendei)\b[^.!?]{0,80}\be (veio|vieram|chegou|recebi) (?!(o |a |os |as )?(produto|pedido|mercadoria)|com\b|em\b|no\b|na\b|dentro|antes|rapid|bem\b|certinho|perfeit|tudo|conforme|exatamente|direitinho|faltando|quebrad|amassad|danificad|errad|trocad|apenas|so\b|somente|\d|um\b|uma\b)\w+",
         r"(pedi|comprei|solicitei|encomendei)\b[^.!?]{0,60}\bme (enviaram|mandaram|entregaram) (?!(o|a|os|as) (produto|pedido))\w+",
@@ -99,25 +110,27 @@ COMPLAINT_CUES: dict[str, tuple[str, ...]] = {
         r"terceiros", r"nao (os|aos|dos) terceiros", r"falta de informac\w* (na venda|ao cliente)", r"(descricao|anuncio)[^.!?]{0,30}nao (informa|diz|fala|menciona)", r"faltam especificac", r"aguardando a troca", r"(solicitei|pedi) a (devolucao|troca)[^.!?]{0,80}(ninguem|nao|sem)",
     ),
     "embalagem": (
-        r"(embalagem|caixa|embalagens)[^.!?]{0,40}(rasgad|amassad|danificad|violad|abert|estourad|avari|rudimentar|nao era|ruim|pessim|faltando)",
+        r"(embalagem|caixa|embalagens)[^.!?]{0,40}(rasgad|amassad|danificad|violad|abert|estourad|avari|rudimentar|nao era|ruim|pessim|faltando|velha)",
+        r"nao veio na caixa (do produto )?original", r"sem a caixa original",
         r"(mal|pessimamente|muito mal) embalad", r"nao veio bem embalad", r"avaria na embalagem", r"(sem|nenhuma|nemguma) (nenhuma )?protecao",
         r"embalagem que nao", r"caixa (toda )?(amassada|aberta|rasgada|violada|danificada)", r"lacre (rompido|violado|aberto)", r"sem lacre",
     ),
     "preco": (
         r"\bcaro\b", r"muito caro", r"frete[^.!?]{0,40}(caro|abusivo|salgad|alto|atrapalh)", r"(caro|abusivo|salgad\w*)[^.!?]{0,40}frete",
         r"preco (alto|abusivo|absurdo)", r"err\w* (o|os) preco", r"preco (esta|ta) (certo|errado)", r"cobrando frete",
-        r"cobra(ram|do|ndo) a mais", r"carissim", r"(valor|preco) (muito )?(alto|salgado)", r"nao compensa", r"(mais barato|metade do preco) em outr", r"pelo (mesmo )?preco[^.!?]{0,40}(outros|melhor|mais modern)", r"nao (acho que )?vale o (que custa|preco)", r"(colocou|colocaram) esse preco", r"aument\w* absurdamente o frete",
+        r"cobra(ram|do|ndo) a mais", r"carissim", r"(valor|preco) (muito )?(alto|salgado)", r"nao compensa", r"(mais barato|metade do preco) em outr", r"pelo (mesmo )?preco[^.!?]{0,40}(outros|melhor|mais modern)", r"nao (acho que )?vale o (que custa|preco)", r"(colocou|colocaram) esse preco", r"custar tudo isso", r"pela quantidade[^.!?]{0,20}nao vale", r"aument\w* absurdamente o frete",
     ),
 }
 # Delivery hassles that are neither lateness nor non-delivery (the guide's `outro`, with delivery_issue).
 DELIVERY_OTHER = (
     r"(buscar|retirar|ir buscar)[^.!?]{0,20}(no|nos) correios?", r"(nao|sem) (conseguia|consegui|consigo|tem como) rastrear",
     r"area de risco", r"voltou ao remetente", r"problemas? com (os )?correios", r"servico de entrega",
+    r"problemas? (na entrega )?com a transportadora",
 )
 # Specific complaints outside the categories (the guide's `outro`): delivery hassles, manuals, wishes, irony.
 OTHER_CUES = DELIVERY_OTHER + (
     r"manual", r"ponto negativo", r"deveria ser", r"poderia ser maior", r"(so |apenas )?faltou (mesmo )?(o |um |uma )?(aplicativo|app|entrar)",
-    r"unico problema", r"(achei|pensei) que (viria|vinha)", r"deveriam incluir", r"#?\bsqn\b", r"so que nao", r"faltou (apenas |so )?ter", r"nao vem (com )?(um|uma) ", r"peso acima|muito pesad",
+    r"unico problema", r"(achei|pensei) que (viria|vinha)", r"pensei que era", r"deveriam incluir", r"#?\bsqn\b", r"so que nao\s*($|[.!,?])", r"faltou (apenas |so )?ter", r"nao vem (com )?(um|uma) ", r"peso acima|muito pesad",
 )
 # The text blames the seller or the store (not the carrier, not the manufacturer).
 SELLER_BLAME = (
@@ -126,8 +139,11 @@ SELLER_BLAME = (
     r"nao recebi (o|meu) dinheiro", r"desrespeito", r"(site|loja|empresa) (e |eh )?(muito )?desorganizad", r"\bgolpe\b",
     r"liguei (varias|diversas) vezes", r"vend\w* (produtos? )?(pirata|falsificad|falso)", r"(nao (disponibiliza|existe|existi|tem)|sem) (um )?(acesso|telefone|canal)",
     r"nao consigo resolver", r"(tentando|tentei)[^.!?]{0,40}(contato|falar)[^.!?]{0,40}(nao|sem)", r"ninguem se manifest", r"atendimento[^.!?]{0,30}\bpessim", r"recus\w* a (trocar|devolver|fazer a troca)", r"(eles|e) negaram",
-    r"atendimento[^.!?]{0,30}\b(e|foi|esta|muito) (pessim|ruim|horrivel|fraco)", r"(descricao|anuncio)[^.!?]{0,30}nao (informa|diz|fala|menciona)", r"nao recomend\w* (nunca )?(a|esta|essa) (loja|empresa)", r"(sem|nenhum|nenhuma) (resposta|reposta|retorno|satisfacao|posicao)", r"nao (tive|tenho|obtive|recebi) (nenhum |nenhuma )?(retorno|resposta|posicao|o comunicado)",
-    r"ninguem (me )?(atende|responde|resolve|da|entra em contato|buscou)", r"nao (da|deu|dao|me deu) (nenhum )?(retorno|satisfacao)", r"nao (deu|dao) satisfacao",
+    r"atendimento[^.!?]{0,30}\b(e|foi|esta|muito) (pessim|ruim|horrivel|fraco)", r"(descricao|anuncio)[^.!?]{0,30}nao (informa|diz|fala|menciona)", r"nao recomend\w* (nunca )?(a|esta|essa|esse|este|o) (loja|empresa|vendedor|site)", r"(sem|nenhum|nenhuma) (resposta|reposta|retorno|satisfacao|posicao|posicionamento)", r"nao (tive|tenho|obtive|recebi) (nenhum |nenhuma )?(retorno|resposta|posicao|o comunicado)",
+    r"ninguem (me )?(atende|responde|resolve|da|entra em contato|buscou)", r"nao (me )?(da|deu|dao|deram) (nenhum )?(retorno|satisfacao)", r"nao recebo (nenhum )?retorno",
+    r"nenhum posicionamento", r"sem nenhuma explicac", r"nao se resolveu", r"nada (foi|se) (feito|resolv)", r"postura da loja",
+    r"responsabiliz\w* (a|as|o|os)? ?(loja|empresa|vendedor)", r"querem cobrar", r"nao (consegui|conseguir|consigo) (a )?(devolucao|reembolso|estorno)",
+    r"mais atencao (na hora de|ao) (enviar|separar|embalar)", r"(empresa|loja|vendedor) (levou|demorou)[^.!?]{0,30}(emitir|enviar|despachar)", r"nao (deu|dao) satisfacao",
     r"nao (consigo|consegui) (nenhum )?(contato|falar|entrar em contato)", r"descaso", r"falta de (respeito|compromisso|responsabilidade|informac)",
     r"(sem|nao teve) comprometimento", r"nao (devolveram|reembolsaram|ressarciram|estornaram|me ressarciram|me reembolsaram)", r"(nao|sem) (houve )?estorno",
     r"nao (tive|houve) (o )?estorno", r"ainda nao me (reembolsaram|ressarciram)", r"esperando meu dinheiro",
@@ -149,7 +165,7 @@ POSITIVE = (
     r"nota (10|dez)", r"muito bem", r"eficiente", r"atendeu", r"atende (bem|ao)", r"conforme", r"bem embalad", r"tudo (ok|certo)",
     r"\bok\b", r"bonit", r"vale (a pena|o preco|muito)", r"custo.?beneficio", r"recomend", r"espetacular", r"incrivel", r"sensaciona",
     r"feliz", r"superou", r"contente", r"aprovo", r"resistente", r"funcional", r"cumpre (o que promete|com o que promete)", r"o esperado",
-    r"preco (justo|bom|otimo)", r"barato", r"facil", r"\blegal\b", r"compensa", r"no geral",
+    r"preco (justo|bom|otimo)", r"barato", r"\bvaleu\b", r"vale (super|muito) a pena", r"facil", r"\blegal\b", r"compensa", r"no geral",
     r"(so|apenas) nao (foi|e|ficou) perfeit", r"condizente com o preco", r"bem (fabricad|feit|acabad)", r"sem (nenhum )?(defeito|problema)", r"original", r"funcionando",
 )
 STRONG_POSITIVE = (
@@ -173,14 +189,14 @@ STRONG_NEGATIVE = (
     r"piores", r"recursos legais", r"boletim|moletin", r"propaganda enganosa",
 )
 # Lukewarm words: on 1-3 stars they make the review neutral.
-NEUTRAL = (r"nem bom,? nem ruim", r"mais ou menos", r"\bmediano\b")
+NEUTRAL = (r"nem bom,? nem ruim", r"mais ou menos", r"\bmediano\b", r"(^|\. )medio( \.|$)")
 # Customers who complain politely: the mild band of the guide.
 MILD_NEGATIVE = (r"infelizmente nao tenho como", r"nao tenho como avaliar", r"entendo o atraso", r"so esse detalhe", r"obrigad[oa]\b",
                  r"por favor", r"gostaria (de|muito)", r"\batt\b", r"razoavel", r"um pequeno", r"levemente")
 # A cue preceded (within a few words) by one of these is read as negated: "nao recomendo", "sem atraso".
 NEGATORS = re.compile(r"\b(nao|n|nem|nunca|sem|nenhum|nenhuma|jamais)\b(\s+\w+){0,2}\s*$")
 IRONY = (
-    r"so que nao", r"\bsqn\b", r"parabens (\w+ )?pel[ao]s? (pessim|demora|atraso|descaso)", r"obrigad[oa] por nada",
+    r"so que nao\s*($|[.!,?])", r"\bsqn\b", r"parabens (\w+ )?pel[ao]s? (pessim|demora|atraso|descaso)", r"obrigad[oa] por nada",
     r"(otimo|excelente|maravilh\w*|adorei)[^.!?]{0,40}\b(so que|pena que)\b", r"\bironia\b", r"#sqn",
     r"\"(otimo|excelente|rapido|rapida)\"", r"que beleza[,!]? (demor|atras|nao)",
     r"(otimo|muito bom|maravilh\w*|adorei|parabens|que beleza)[,!.\s]{1,4}(\w+ ){0,3}(nunca|nao) (chega|chegou|funciona|veio|recebi)",
@@ -207,8 +223,8 @@ def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern, ...]:
 
 
 # Compiled once: the labeler runs every pattern over every review (the re module's cache holds fewer).
-MISSING_ITEM, NOT_RECEIVED, CANCELED, LATE, DEADLINE, WISHES = map(
-    _compiled, (MISSING_ITEM, NOT_RECEIVED, CANCELED, LATE, DEADLINE, WISHES))
+MISSING_ITEM, NOT_RECEIVED, CANCELED, LATE, DEADLINE, WITHIN_DEADLINE, WISHES = map(
+    _compiled, (MISSING_ITEM, NOT_RECEIVED, CANCELED, LATE, DEADLINE, WITHIN_DEADLINE, WISHES))
 COMPLAINT_CUES = {category: _compiled(cues) for category, cues in COMPLAINT_CUES.items()}
 DELIVERY_OTHER, OTHER_CUES, SELLER_BLAME, POSITIVE, STRONG_POSITIVE, WEAK_POSITIVE = map(
     _compiled, (DELIVERY_OTHER, OTHER_CUES, SELLER_BLAME, POSITIVE, STRONG_POSITIVE, WEAK_POSITIVE))
@@ -230,6 +246,7 @@ class LexiconHits:
     not_received: bool = False                            # the order (or a parcel) has not arrived
     late: bool = False                                    # the text complains of lateness or slowness
     deadline: bool = False                                # the text names a due date
+    within_deadline: bool = False                         # ... and says it has not passed yet
     neutral: bool = False                                 # "nem bom nem ruim", "mediano"
     pickup: bool = False                                  # had to pick the parcel up (outro, not non-delivery)
     wish: bool = False                                    # the complaint is a wish or suggestion
@@ -319,18 +336,20 @@ def scan(folded: str, original_clauses: list[tuple[str, str]]) -> LexiconHits:
     hits.positive = pos + neg_negated
     hits.negative = neg + pos_negated
     found: dict[str, re.Match] = {}
-    missing = _find(MISSING_ITEM, folded)
+    # Damage words inside a packaging complaint ("caixa amassada") describe the box, not the product,
+    # and a box "faltando uma parte" is not a missing item.
+    packaging = tuple(m.span() for cue in COMPLAINT_CUES["embalagem"] for m in cue.finditer(folded))
+    missing = _find(MISSING_ITEM, folded, skip_spans=packaging)
     not_received = _find(NOT_RECEIVED, folded)
     hits.missing_item, hits.not_received = missing is not None, not_received is not None
     hits.canceled = _find(CANCELED, folded) is not None
     hits.deadline = _any(DEADLINE, folded)
+    hits.within_deadline = _any(WITHIN_DEADLINE, folded)
     hits.wish = _any(WISHES, folded)
     hits.neutral = _any(NEUTRAL, folded)
     hits.pickup = _find(DELIVERY_OTHER[:1], folded) is not None
     if missing or not_received:
         found["produto_nao_recebido"] = missing or not_received
-    # Damage words inside a packaging complaint ("caixa amassada") describe the box, not the product.
-    packaging = tuple(m.span() for cue in COMPLAINT_CUES["embalagem"] for m in cue.finditer(folded))
     for category, cues in COMPLAINT_CUES.items():
         match = _find(cues, folded, context_excludes=NOT_DELIVERY if category == "atraso_entrega" else None,
                       skip_spans=packaging if category == "produto_defeituoso" else ())

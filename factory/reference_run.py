@@ -155,3 +155,41 @@ def collect(workspace: str | Path, name: str, out_root: str | Path | None = None
         (tmp / "README.md").write_text(_readme(name, lineage, result, headline, floor_headline, training),
                                        encoding="utf-8")
     return result
+
+
+STALE_FILE = "stale.json"
+STALE_BANNER = "> **Stale:** "
+LINEAGE_KEYS = ("benchmark_sha256", "manifest_sha256")
+
+
+def default_lineage(workspace: str | Path) -> dict[str, str]:
+    """The benchmark and manifest hashes of the default pipeline's current outputs in `workspace`."""
+    details = _load(Path(workspace) / "reports/details/score/base.json")
+    return {k: details["lineage"][k] for k in LINEAGE_KEYS}
+
+
+def mark_stale(run_dir: str | Path, workspace: str | Path, reason: str) -> dict[str, Any]:
+    """Record that the default data moved on since the run in `run_dir`: `stale.json` names the hashes
+    the run was on and the default's now, with the reason, and README.md opens with a banner. The
+    record is for exactly those default hashes: when the data changes again it must be renewed (or the
+    run redone), so a stale run can never pass for evidence about the current data."""
+    run_dir = Path(run_dir)
+    lineage = _load(run_dir / "lineage.json")
+    now = default_lineage(workspace)
+    run_on = {k: lineage[k] for k in LINEAGE_KEYS}
+    if run_on == now:
+        raise ValueError(f"{run_dir.name}: its benchmark and manifest are the default's; it is not stale")
+    if not reason.strip():
+        raise ValueError("a reason is required (what changed in the data since the run)")
+    record = {"run_on": run_on, "current_default": now, "reason": reason.strip()}
+    (run_dir / STALE_FILE).write_text(dumps_json(record), encoding="utf-8")
+    readme = run_dir / "README.md"
+    body = readme.read_text(encoding="utf-8")
+    if body.startswith(STALE_BANNER):
+        body = body.split("\n\n", 1)[1]
+    banner = (f"{STALE_BANNER}this run was on benchmark `{run_on['benchmark_sha256'][:12]}` / manifest "
+              f"`{run_on['manifest_sha256'][:12]}`; the default data is now benchmark "
+              f"`{now['benchmark_sha256'][:12]}` / manifest `{now['manifest_sha256'][:12]}` ({record['reason']}). "
+              "Its numbers are evidence about the earlier data only; rerun the recipe to renew it.")
+    readme.write_text(f"{banner}\n\n{body}", encoding="utf-8")
+    return record

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from factory.reference_run import COPIED, collect, verdict
+from factory.reference_run import COPIED, LINEAGE_KEYS, STALE_BANNER, STALE_FILE, collect, default_lineage, mark_stale, verdict
 
 REPO = Path(__file__).resolve().parents[2]
 TASKS = ("churn", "extraction", "insights", "sentiment", "sql")
@@ -95,16 +95,48 @@ def test_collect_writes_the_run_folder_and_refuses_an_incomplete_workspace(tmp_p
 
 @pytest.mark.parametrize("run", sorted((REPO / "reports/reference_runs").glob("*/lineage.json")) or [None])
 def test_committed_reference_runs_are_on_the_default_benchmark(run):
-    """A reference run is evidence about the default data only while its benchmark is the default's."""
+    """A reference run is evidence about the default data only while its benchmark is the default's; a
+    run the data has moved past must say so, for exactly the default's current hashes (stale.json)."""
     if run is None:
         pytest.skip("no reference run committed under reports/reference_runs/")
     default = REPO / "reports/details/score/base.json"
     if not default.is_file():
         pytest.skip("reports/details/score/base.json is absent (run the pipeline first: dvc repro)")
-    ours = json.loads(run.read_text(encoding="utf-8"))
-    theirs = json.loads(default.read_text(encoding="utf-8"))["lineage"]
-    assert ours["benchmark_sha256"] == theirs["benchmark_sha256"], (
-        f"{run.parent.name}: its benchmark is not the default pipeline's; rerun the reference recipe on the current data")
-    assert ours["manifest_sha256"] == theirs["manifest_sha256"], f"{run.parent.name}: trained on other data"
     for name in ("params.yaml", "dvc.lock", "benchmark.md", "samples.md", *(f"score/{m}.json" for m in MODELS)):
         assert (run.parent / name).is_file(), f"{run.parent / name} is missing"
+    ours = json.loads(run.read_text(encoding="utf-8"))
+    run_on = {k: ours[k] for k in LINEAGE_KEYS}
+    now = default_lineage(REPO)
+    stale = run.parent / STALE_FILE
+    if run_on == now:
+        assert not stale.exists(), f"{run.parent.name}: on the default data, yet marked stale"
+        return
+    assert stale.is_file(), (
+        f"{run.parent.name}: its benchmark/manifest {run_on} are not the default's {now}; rerun the reference "
+        f"recipe on the current data, or record why it is stale: python -m stages.reference_run {run.parent.name} "
+        "--mark-stale REASON")
+    record = json.loads(stale.read_text(encoding="utf-8"))
+    assert record["run_on"] == run_on, f"{stale}: names other hashes than the run's lineage.json"
+    assert record["current_default"] == now, (
+        f"{stale}: was written for default data {record['current_default']}, which has changed again to {now}")
+    assert (run.parent / "README.md").read_text(encoding="utf-8").startswith(STALE_BANNER)
+
+
+def test_mark_stale_records_the_hashes_and_refuses_a_current_run(tmp_path):
+    ws = _workspace(tmp_path / "ws")
+    collect(ws, "tiny-ref")
+    run = ws / "reports/reference_runs/tiny-ref"
+    with pytest.raises(ValueError, match="not stale"):  # scored on the workspace's own benchmark
+        mark_stale(run, ws, "labels changed")
+    details = ws / "reports/details/score/base.json"
+    body = json.loads(details.read_text())
+    body["lineage"]["benchmark_sha256"] = "c" * 64
+    details.write_text(json.dumps(body))
+    with pytest.raises(ValueError, match="reason"):
+        mark_stale(run, ws, "  ")
+    record = mark_stale(run, ws, "labels changed")
+    assert record["run_on"]["benchmark_sha256"] == "b" * 64 and record["current_default"]["benchmark_sha256"] == "c" * 64
+    readme = (run / "README.md").read_text()
+    assert readme.startswith(STALE_BANNER) and readme.count(STALE_BANNER) == 1 and "# Reference run: tiny-ref" in readme
+    mark_stale(run, ws, "labels changed again")  # renewing replaces the banner, never stacks it
+    assert (run / "README.md").read_text().count(STALE_BANNER) == 1

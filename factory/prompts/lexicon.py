@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 # Words that name an order or what was in it (for "faltou ..." and "só veio ...").
-_ITEM = r"(um|uma|\d+|o|a|os|as|duas|dois|tres|metade|parte|pecas?|parafusos?|acessorios?|itens?|produtos?|unidades?|kits?|rolos?)"
+_ITEM = r"(um|uma|\d+|o|a|os|as|duas|dois|tres|metade|parte|pecas?|parafusos?|acessorios?|itens?|produtos?|unidades?|kits?|rolos?)\b"
 # "chegou/recebi/entregue": every spelling customers use.
 _NOT = r"(nao|n)"
 _ARRIVE = r"(recebi|recebemos|recebe|recebido|chegou|chego|chegaram|foi entregue|foram entregues|entregou|entregaram|entregam|entregue)"

@@ -251,3 +251,23 @@ def test_extraction_stage_with_the_openai_backend(server, synthetic_db, tmp_path
     assert (tmp_path / "by_task" / "extraction.jsonl").read_bytes() == \
         (tmp_path / "rules" / "by_task" / "extraction.jsonl").read_bytes()  # every answer fell back to the rules
     assert baseline["records"] == n
+
+
+@pytest.mark.parametrize("text, stars, late, category", [
+    ("Ótimo, faz 4 semanas que uso e estou gostando", 5, False, "nenhuma"),          # use, not a wait
+    ("Chegou certinho, recebi apenas ontem e já estou usando", 5, False, "nenhuma"),  # "apenas o..." is not "apenas ontem"
+    ("Ainda está no prazo, porém não recebi", 3, False, "produto_nao_recebido"),     # the due date has not passed
+    ("Não recebi. A entrega era até dia 18 e até hoje nada", 1, False, "atraso_entrega"),  # it has
+    ("Pedi 2 e só me mandaram 1", 1, False, "produto_nao_recebido"),
+    ("A caixa original estava faltando uma parte, o produto está inteiro", 3, False, "embalagem"),
+    ("O ruim é só que não conseguia rastrear, mas o produto é ótimo", 5, False, "outro"),
+])
+def test_round_two_rules(text, stars, late, category):
+    t = label(text, stars, late=late, delay=5.0 if late else -3.0).truth
+    assert t.complaint_category == category, t
+
+
+def test_in_sentence_so_que_nao_is_not_irony_and_no_reply_blames_the_store():
+    t = label("Vale a pena. O ruim é só que não conseguia rastrear", 5).truth
+    assert t.sentiment == "positivo" and t.delivery_issue
+    assert label("Veio quebrado. Já liguei duas vezes e nada foi resolvido", 1).truth.seller_issue

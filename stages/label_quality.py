@@ -26,7 +26,7 @@ def run(params: dict, gold_path=None, report_dir=REPORT_DIR, metrics_path=METRIC
     predicted = lq.predict(labeler, gold)
     summary = lq.score(gold, predicted)
     if second_path is not None and Path(second_path).is_file():
-        summary["annotators"] = lq.annotator_agreement(gold, lq.load_gold(second_path))
+        summary["annotators"] = lq.annotator_agreement(gold, lq.load_gold(second_path), second_path)
     pairs = [(g.label, p) for g, p in zip(gold, predicted)]
     with atomic_path(report_dir) as tmp:
         tmp.mkdir()

@@ -24,15 +24,14 @@ def main() -> None:
     parser.add_argument("--mark-stale", metavar="REASON", default=None,
                         help="do not collect: record that the default data changed since this committed run, and why")
     args = parser.parse_args()
+    root = args.out or f"{args.workspace}/reports/reference_runs"
     if args.mark_stale is not None:
-        root = args.out or f"{args.workspace}/reports/reference_runs"
         record = mark_stale(f"{root}/{args.name}", args.workspace, args.mark_stale)
         print(json.dumps(record, indent=2))
         return
     result = collect(args.workspace, args.name, args.out)
     print(json.dumps(result["checks"], indent=2))
-    where = args.out or f"{args.workspace}/reports/reference_runs"
-    print(f"reference run: {where}/{args.name}/ ({'all targets met' if result['all_met'] else 'targets NOT all met'})")
+    print(f"reference run: {root}/{args.name}/ ({'all targets met' if result['all_met'] else 'targets NOT all met'})")
 
 
 if __name__ == "__main__":

@@ -198,15 +198,17 @@ def score(gold: Sequence[GoldReview], predicted: Sequence[ExtractionTruth]) -> d
     return {**{s: _summary(v) for s, v in by_split.items()}, "all": _summary([(g.label, p) for g, p in pairs])}
 
 
-def annotator_agreement(gold: Sequence[GoldReview], second: Sequence[GoldReview]) -> dict[str, Any]:
+def annotator_agreement(gold: Sequence[GoldReview], second: Sequence[GoldReview],
+                        second_path: str | Path = SECOND_ANNOTATION_PATH) -> dict[str, Any]:
     """Agreement of a second annotator with the gold labels, by the same measures as a labeler's (the
-    gold annotator read as the reference); every second-annotation review must be in the gold set."""
+    gold annotator read as the reference); every review of `second` (read from `second_path`, which
+    the error names) must be in the gold set."""
     by_key = {(g.source, g.review_id): g for g in gold}
     pairs = []
     for s in second:
         first = by_key.get((s.source, s.review_id))
         if first is None:
-            raise GoldError(f"{SECOND_ANNOTATION_PATH}: review {s.review_id!r} ({s.source}) is not in the gold set")
+            raise GoldError(f"{second_path}: review {s.review_id!r} ({s.source}) is not in the gold set")
         pairs.append((first.label, s.label))
     return _summary(pairs)
 

@@ -33,3 +33,4 @@ bench: install
 	$(BIN)/python benchmarks/rewards_throughput.py
 	$(BIN)/python benchmarks/training_steps.py
 	$(BIN)/python benchmarks/serving_latency.py
+	$(BIN)/python benchmarks/scoring_batch.py

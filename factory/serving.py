@@ -76,6 +76,17 @@ class ChatModel:
             choices = complete(self.model, self.tokenizer, [messages], decoding)[0]
         return ChatResult(prompt_tokens=len(self.prompt_ids(messages)), choices=choices)
 
+    def chat_batch(self, conversations: list[list[dict[str, str]]], decoding: Decoding) -> list[ChatResult]:
+        """One left-padded generate call for several conversations, reseeded once for the batch: faster
+        than one `chat` per conversation, but a sampled completion then depends on its batch."""
+        import torch
+
+        with self._lock:
+            if self.cpu_threads:
+                torch.set_num_threads(self.cpu_threads)
+            batches = complete(self.model, self.tokenizer, conversations, decoding, batch_size=len(conversations))
+        return [ChatResult(prompt_tokens=len(self.prompt_ids(m)), choices=c) for m, c in zip(conversations, batches)]
+
 
 class RequestError(ValueError):
     """A client error reported as an OpenAI-shaped 4xx body."""

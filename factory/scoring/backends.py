@@ -41,7 +41,8 @@ class Backend(Protocol):
 
 class LocalBackend:
     """A HF checkpoint folder generating in this process: the ChatModel factory.serving serves, so the
-    decoding is `factory.generation.complete`, one call per prompt (reseeded: order-independent scores)."""
+    decoding is `factory.generation.complete`, one call per prompt (reseeded: order-independent scores)
+    or, with `generate_batch`, one per batch of prompts."""
 
     privacy = "local"
 
@@ -56,6 +57,15 @@ class LocalBackend:
         latency = time.perf_counter() - start
         choice = result.choices[0]
         return Generation(choice.text, result.prompt_tokens, choice.completion_tokens, choice.finish_reason, latency)
+
+    def generate_batch(self, conversations: list[list[dict[str, str]]], decoding: Decoding) -> list[Generation]:
+        """Several prompts in one generate call (`eval.batch_size`); each row's latency is its share of
+        the batch's wall-clock time, so cost per query and latency p50 stay per prompt."""
+        start = time.perf_counter()
+        results = self.model.chat_batch(conversations, decoding)
+        share = (time.perf_counter() - start) / len(conversations)
+        return [Generation(r.choices[0].text, r.prompt_tokens, r.choices[0].completion_tokens, r.choices[0].finish_reason,
+                           share) for r in results]
 
     def cost_usd(self, generation: Generation) -> float:
         """Machine time: latency x `eval.local_cost_per_hour` (0 by default: hardware already owned)."""

@@ -125,7 +125,7 @@ def score_benchmark(params: dict[str, Any], paths: ScorePaths = ScorePaths(), sc
     runs: dict[str, list[dict[str, Any]]] = {}
     details: dict[str, dict[str, Any]] = {}
     for backend in iter_backends(eval_params, paths.models):
-        rows = run_benchmark(backend, records, decoding, scorer)
+        rows = run_benchmark(backend, records, decoding, scorer, int(eval_params.get("batch_size") or 1))
         runs[backend.name] = rows
         details[backend.name] = {
             "model": backend.name,
@@ -133,7 +133,8 @@ def score_benchmark(params: dict[str, Any], paths: ScorePaths = ScorePaths(), sc
             **summarize(rows),
             "monitor": completion_monitor(backend.name, rows, params["train"]["monitor"]),
             "decoding": {"temperature": decoding.temperature, "top_p": decoding.top_p,
-                         "max_new_tokens": decoding.max_tokens, "seed": decoding.seed},
+                         "max_new_tokens": decoding.max_tokens, "seed": decoding.seed,
+                         "batch_size": int(eval_params.get("batch_size") or 1)},
             "lineage": {**data, **backend.lineage()},
         }
         del backend  # free the model before loading the next one

@@ -36,20 +36,32 @@ def decoding_from_params(eval_params: dict[str, Any]) -> Decoding:
         raise ValueError(f"params.yaml eval: bad decoding settings: {err}") from err
 
 
-def run_benchmark(backend: Backend, records: list[dict[str, Any]], decoding: Decoding, scorer: Scorer) -> list[dict[str, Any]]:
-    """One generation per record (reseeded per prompt, so order does not matter), scored."""
+def run_benchmark(backend: Backend, records: list[dict[str, Any]], decoding: Decoding, scorer: Scorer,
+                  batch_size: int = 1) -> list[dict[str, Any]]:
+    """One generation per record, scored. Batch size 1: reseeded per prompt, so order does not matter.
+    Larger batches go to a backend's `generate_batch` (local models; endpoints get one request per
+    prompt), in benchmark order, so the same params still give the same completions."""
     rows = []
-    for record in tqdm(records, desc=f"score {backend.name}", unit="prompt"):
-        messages = [{"role": m["role"], "content": m["content"]} for m in record["messages"]]
-        generation = backend.generate(messages, decoding)
-        rows.append({
-            **score_row(record, generation.text, scorer),
-            "finish_reason": generation.finish_reason,
-            "prompt_tokens": generation.prompt_tokens,
-            "completion_tokens": generation.completion_tokens,
-            "latency_s": generation.latency_s,
-            "cost_usd": backend.cost_usd(generation),
-        })
+    batched = batch_size > 1 and hasattr(backend, "generate_batch")
+    step = batch_size if batched else 1
+    with tqdm(total=len(records), desc=f"score {backend.name}", unit="prompt") as progress:
+        for start in range(0, len(records), step):
+            chunk = records[start:start + step]
+            conversations = [[{"role": m["role"], "content": m["content"]} for m in r["messages"]] for r in chunk]
+            if batched:
+                generations = backend.generate_batch(conversations, decoding)
+            else:
+                generations = [backend.generate(conversations[0], decoding)]
+            for record, generation in zip(chunk, generations, strict=True):
+                rows.append({
+                    **score_row(record, generation.text, scorer),
+                    "finish_reason": generation.finish_reason,
+                    "prompt_tokens": generation.prompt_tokens,
+                    "completion_tokens": generation.completion_tokens,
+                    "latency_s": generation.latency_s,
+                    "cost_usd": backend.cost_usd(generation),
+                })
+            progress.update(len(chunk))
     return rows
 
 

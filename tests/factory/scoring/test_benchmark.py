@@ -31,7 +31,8 @@ def test_one_metrics_and_details_file_per_model_and_endpoint_with_lineage(scored
     assert details["base"]["lineage"]["checkpoint_sha256"] != details["sft"]["lineage"]["checkpoint_sha256"]
     assert details["served"]["lineage"]["endpoint_model"] == "tiny" and "checkpoint_sha256" not in details["served"]["lineage"]
     assert details["base"]["privacy"] == "local" and details["served"]["privacy"] == "api"
-    assert details["base"]["decoding"] == {"temperature": 0.1, "top_p": 1.0, "max_new_tokens": 16, "seed": 0}
+    assert details["base"]["decoding"] == {"temperature": 0.1, "top_p": 1.0, "max_new_tokens": 16, "seed": 0,
+                                          "batch_size": 1}
 
 
 def test_metrics_hold_only_the_headline_with_short_lineage(scored, benchmark_files):

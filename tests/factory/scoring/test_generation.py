@@ -13,6 +13,7 @@ import pytest
 
 from factory.generation import Decoding, complete, neutral_generation_config, sampling_fields
 from factory.scoring.backends import LocalBackend
+from factory.scoring.run import TIMING_FIELDS, run_benchmark
 from factory.training.base_model import load_model, save_model
 from factory.training.sft import sample_report
 
@@ -91,6 +92,27 @@ def test_batched_completions_equal_one_call_per_prompt(varied_model):
     sampled = complete(model, tokenizer, CONVERSATIONS[:3], Decoding(temperature=1.0, max_tokens=8, n=3, seed=1),
                        batch_size=3)
     assert [len(choices) for choices in sampled] == [3, 3, 3]
+
+
+def test_batched_scoring_equals_one_prompt_at_a_time(local):
+    """`eval.batch_size`: the same greedy completions and scores, a ragged last batch included; each row's
+    latency is its share of the batch; sampled batches are reproducible for the same batch size."""
+    assert len(RECORDS) % 3, "the last batch should be ragged"
+
+    def scorer(task, completion, ground_truth, prompt):
+        return {"reward": float(len(completion))}
+
+    def untimed(rows):
+        return [{k: v for k, v in r.items() if k not in TIMING_FIELDS} for r in rows]
+
+    greedy = Decoding(temperature=0.0, max_tokens=12)
+    one = run_benchmark(local, RECORDS, greedy, scorer)
+    batched = run_benchmark(local, RECORDS, greedy, scorer, batch_size=3)
+    assert untimed(batched) == untimed(one) and len({r["completion"] for r in one}) > 1
+    assert all(r["latency_s"] > 0 for r in batched)
+    sampled = Decoding(temperature=1.0, max_tokens=12, seed=3)
+    first = run_benchmark(local, RECORDS, sampled, scorer, batch_size=3)
+    assert untimed(first) == untimed(run_benchmark(local, RECORDS, sampled, scorer, batch_size=3))
 
 
 def test_a_checkpoint_generation_config_cannot_change_the_sft_samples(varied_model, tmp_path):

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serving_latency import REPO, _conversations  # noqa: E402  (also puts the repo on sys.path)
+from serving_latency import REPO, _checkpoint, _conversations  # noqa: E402  (also puts the repo on sys.path)
 
 
 def _run(backend, conversations, decoding, batch_size: int) -> tuple[float, list]:
@@ -42,13 +41,7 @@ def main() -> None:
     from factory.generation import Decoding
     from factory.scoring.backends import LocalBackend
 
-    model = Path(args.model)
-    if not (model / "config.json").is_file():
-        from conftest import corpus
-        from factory.training.base_model import build_tiny_model
-
-        model = build_tiny_model(Path(tempfile.mkdtemp()) / "tiny", corpus(), seed=0)
-        print(f"{args.model}: no checkpoint, using a freshly built tiny model")
+    model = _checkpoint(args.model)
     backend = LocalBackend("bench", model, cpu_threads=args.cpu_threads or None)
     conversations = _conversations(args.prompts)
     decoding = Decoding(temperature=0.0, max_tokens=args.max_tokens)

@@ -36,6 +36,18 @@ def _conversations(n: int) -> list[list[dict[str, str]]]:
     return [[{"role": m["role"], "content": m["content"]} for m in r["messages"]] for r in rows]
 
 
+def _checkpoint(model: str) -> Path:
+    """The checkpoint folder asked for, else a freshly built tiny model (a fresh clone has no data/models)."""
+    model_dir = Path(model)
+    if not (model_dir / "config.json").is_file():
+        from conftest import corpus
+        from factory.training.base_model import build_tiny_model
+
+        model_dir = build_tiny_model(Path(tempfile.mkdtemp()) / "tiny", corpus(), seed=0)
+        print(f"{model} absent: built a tiny model in {model_dir}")
+    return model_dir
+
+
 def _report(name: str, latencies: list[float], tokens: int) -> None:
     q = statistics.quantiles(latencies, n=20) if len(latencies) > 1 else latencies * 19
     print(f"{name:<12} p50 {statistics.median(latencies) * 1000:8.1f} ms   p95 {q[18] * 1000:8.1f} ms   "
@@ -51,16 +63,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from common.openai_client import ChatClient
-    from conftest import corpus, serve
+    from conftest import serve
     from factory.generation import Decoding
     from factory.serving import ChatModel
 
-    model_dir = Path(args.model)
-    if not (model_dir / "config.json").is_file():
-        from factory.training.base_model import build_tiny_model
-
-        model_dir = build_tiny_model(Path(tempfile.mkdtemp()) / "tiny", corpus(), seed=0)
-        print(f"{args.model} absent: built a tiny model in {model_dir}")
+    model_dir = _checkpoint(args.model)
     conversations = _conversations(args.prompts)
     decoding = Decoding(temperature=0.1, max_tokens=args.max_tokens, seed=0)
 

@@ -175,7 +175,7 @@ class EvalParams(_Section):
     seed: int = Field(description="reseeded before every prompt: sampled scores are reproducible")
     batch_size: int = Field(gt=0, description="benchmark prompts per generate call for local models: 1 reseeds "
                             "before every prompt (order-independent scores); more left-pads them into one call, "
-                            "faster on CPU and GPU, reseeded once per batch")
+                            "reseeded once per batch: faster where answers run long together")
     models: list[str] = Field(description="folders under data/models/ to score")
     endpoints: list[dict[str, Any]] = Field(description="OpenAI-compatible endpoints to score")
     local_cost_per_hour: float = Field(ge=0, description="USD/hour of the machine running local models")

@@ -68,21 +68,15 @@ class ChatModel:
 
     def chat(self, messages: list[dict[str, str]], decoding: Decoding) -> ChatResult:
         """Generate `decoding.n` completions; reseeding under a lock makes a seeded call reproducible."""
+        return self.chat_batch([messages], decoding)[0]
+
+    def chat_batch(self, conversations: list[list[dict[str, str]]], decoding: Decoding) -> list[ChatResult]:
+        """One left-padded generate call for several conversations, reseeded once for the batch: a
+        sampled completion then depends on its batch (a batch of one is `chat`)."""
         import torch
 
         with self._lock:
             if self.cpu_threads:  # OpenMP's thread count is per calling thread: set it in the server's too
-                torch.set_num_threads(self.cpu_threads)
-            choices = complete(self.model, self.tokenizer, [messages], decoding)[0]
-        return ChatResult(prompt_tokens=len(self.prompt_ids(messages)), choices=choices)
-
-    def chat_batch(self, conversations: list[list[dict[str, str]]], decoding: Decoding) -> list[ChatResult]:
-        """One left-padded generate call for several conversations, reseeded once for the batch: faster
-        than one `chat` per conversation, but a sampled completion then depends on its batch."""
-        import torch
-
-        with self._lock:
-            if self.cpu_threads:
                 torch.set_num_threads(self.cpu_threads)
             batches = complete(self.model, self.tokenizer, conversations, decoding, batch_size=len(conversations))
         return [ChatResult(prompt_tokens=len(self.prompt_ids(m)), choices=c) for m, c in zip(conversations, batches)]

@@ -52,11 +52,7 @@ class LocalBackend:
         self.model = ChatModel(self.path, device=device, cpu_threads=cpu_threads)
 
     def generate(self, messages: list[dict[str, str]], decoding: Decoding) -> Generation:
-        start = time.perf_counter()
-        result = self.model.chat(messages, decoding)
-        latency = time.perf_counter() - start
-        choice = result.choices[0]
-        return Generation(choice.text, result.prompt_tokens, choice.completion_tokens, choice.finish_reason, latency)
+        return self.generate_batch([messages], decoding)[0]
 
     def generate_batch(self, conversations: list[list[dict[str, str]]], decoding: Decoding) -> list[Generation]:
         """Several prompts in one generate call (`eval.batch_size`); each row's latency is its share of

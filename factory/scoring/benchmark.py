@@ -119,13 +119,14 @@ def score_benchmark(params: dict[str, Any], paths: ScorePaths = ScorePaths(), sc
     names = target_names(eval_params)
     records = read_records(paths.benchmark)
     decoding = decoding_from_params(eval_params)
+    batch_size = int(eval_params.get("batch_size") or 1)
     data = data_lineage(paths.benchmark, paths.manifest, {"eval": eval_params, "rewards": params["rewards"]})
     scorer = scorer or make_scorer(params, paths.db)
     floor = score_floor(records, read_records(paths.train), scorer)
     runs: dict[str, list[dict[str, Any]]] = {}
     details: dict[str, dict[str, Any]] = {}
     for backend in iter_backends(eval_params, paths.models):
-        rows = run_benchmark(backend, records, decoding, scorer, int(eval_params.get("batch_size") or 1))
+        rows = run_benchmark(backend, records, decoding, scorer, batch_size)
         runs[backend.name] = rows
         details[backend.name] = {
             "model": backend.name,
@@ -134,7 +135,7 @@ def score_benchmark(params: dict[str, Any], paths: ScorePaths = ScorePaths(), sc
             "monitor": completion_monitor(backend.name, rows, params["train"]["monitor"]),
             "decoding": {"temperature": decoding.temperature, "top_p": decoding.top_p,
                          "max_new_tokens": decoding.max_tokens, "seed": decoding.seed,
-                         "batch_size": int(eval_params.get("batch_size") or 1)},
+                         "batch_size": batch_size},
             "lineage": {**data, **backend.lineage()},
         }
         del backend  # free the model before loading the next one

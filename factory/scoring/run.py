@@ -48,10 +48,8 @@ def run_benchmark(backend: Backend, records: list[dict[str, Any]], decoding: Dec
         for start in range(0, len(records), step):
             chunk = records[start:start + step]
             conversations = [[{"role": m["role"], "content": m["content"]} for m in r["messages"]] for r in chunk]
-            if batched:
-                generations = backend.generate_batch(conversations, decoding)
-            else:
-                generations = [backend.generate(conversations[0], decoding)]
+            generations = (backend.generate_batch(conversations, decoding) if batched
+                           else [backend.generate(conversations[0], decoding)])
             for record, generation in zip(chunk, generations, strict=True):
                 rows.append({
                     **score_row(record, generation.text, scorer),

@@ -149,7 +149,7 @@ def sql_records(workdir: Path, records: list[dict[str, Any]], db: Path) -> tuple
 
 def sql_workload(truths: list[Any], n: int, mix: str) -> list[tuple[str, Any]]:
     """`n` distinct candidate queries (no result cache helps: they differ beyond comments and
-    spacing) paired with their truths. `right`: the gold wrapped in a subquery with its own alias
+    spacing, also from the other mix's, whose verdicts are cached by then) paired with their truths. `right`: the gold wrapped in a subquery with its own alias
     (right, and not the gold's text, so each is verified on every variant); `grpo`: a quarter of
     those, the rest near-misses of the gold (hard-coded result, a filter dropped, a bound moved)."""
     from rewards.sql_audit import constant_answer, near_misses
@@ -160,12 +160,12 @@ def sql_workload(truths: list[Any], n: int, mix: str) -> list[tuple[str, Any]]:
         truth = truths[i % len(truths)]
         gold = truth.gold_sql.strip().rstrip(";")
         if mix == "right" or i % 4 == 0:
-            out.append((f"SELECT * FROM ({gold}) AS candidate_{i}", truth))
+            out.append((f"SELECT * FROM ({gold}) AS candidate_{mix}_{i}", truth))
             continue
         if gold not in misses:
             misses[gold] = [constant_answer(truth), *near_misses(gold).values()]
         options = misses[gold]
-        out.append((f"SELECT * FROM ({options[i % len(options)]}) AS candidate_{i}", truth))
+        out.append((f"SELECT * FROM ({options[i % len(options)]}) AS candidate_{mix}_{i}", truth))
     return out
 
 
@@ -238,7 +238,10 @@ def bench_sql(truths: list[Any], db: Path, n: int, batch: int) -> dict[str, Any]
     variants = variants_for(db)  # built once per database content
     out: dict[str, Any] = {"workers": default_pool_size(), "variants": variants.count, "batch": batch,
                            "variants_build_s": time.perf_counter() - start}
-    sql.score_many([f"```sql\n{t.gold_sql}\n```" for t in truths], truths, opts)  # golds everywhere: warm
+    # The golds' results everywhere, warm: a right answer that is not the gold's own text makes the
+    # reward run the gold (and its LIMIT tie set) on every variant; its own result is not reused.
+    sql.score_many([f"```sql\nSELECT * FROM ({t.gold_sql.strip().rstrip(';')}) AS warm_up\n```" for t in truths],
+                   truths, opts)
     pool = sql._databases(db).sandbox
     pool.wait_ready()
     single = SqlSandbox(db)

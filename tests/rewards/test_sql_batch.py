@@ -186,3 +186,32 @@ def test_a_worker_that_cannot_start_is_an_error_not_a_loop(db: Path, tmp_path: P
             box.execute_batch([Request("SELECT 1"), Request("SELECT 2")])
     finally:
         box.close()
+
+
+def test_each_database_keeps_serving_after_a_timeout_an_error_and_a_refusal(db: Path) -> None:
+    """The worker reuses one cursor per database: a query interrupted at its deadline, one DuckDB
+    rejects and one refused leave the next query on that database (and the others) right, in the
+    same worker process."""
+    from rewards.sql_variants import variants_for
+
+    variants = variants_for(db)
+    box = SqlSandbox(db, variants=variants.paths, workers=1)
+    try:
+        count = "SELECT count(*) AS n FROM orders_enriched"
+        before = [box.execute(count, database=k).rows for k in (0, 1, 2)]
+        assert before[0] != before[1], "variant 1 drops orders: the databases must differ here"
+        pid = box.worker_pid
+        slow = "SELECT count(*) FROM range(100000000000) a"  # interruptible, far over the limit
+        for k in (0, 1, 2):
+            with pytest.raises(QueryTimeout):
+                box.execute(slow, timeout_s=0.3, database=k)
+            assert box.execute(count, database=k).rows == before[k]
+            with pytest.raises(QueryFailed):
+                box.execute("SELECT no_such_column FROM orders_enriched", database=k)
+            with pytest.raises(UnsafeQuery):
+                box.execute("SELECT 1; SELECT 2", database=k)
+            assert box.execute(count, database=k).rows == before[k]
+        assert box.worker_pid == pid, "an interrupt must not cost the worker"
+        assert [box.execute(count, database=k).rows for k in (2, 1, 0)] == before[::-1]
+    finally:
+        box.close()

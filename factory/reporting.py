@@ -4,8 +4,8 @@
 column, so a metrics file holds only the figures a person compares across runs (headline scores,
 counts, check results, lineage hashes), at most `MAX_LEAVES` leaves across reports/metrics. Tables
 (per stratum, per sub-score, per table), long lists and examples go to reports/details/<name>.json,
-which is git-tracked and diffable but not a DVC metric. Wall-clock figures are rounded to two
-significant digits (`round_sig`), so they change in the metrics only when they really change.
+which is git-tracked and diffable but not a DVC metric. Wall-clock figures are rounded to the 1-2-5
+series (`round_125`), so they change in the metrics only when they really change.
 """
 from __future__ import annotations
 
@@ -133,11 +133,16 @@ def count_leaves(folder: str | Path = METRICS_DIR) -> dict[str, int]:
     return counts
 
 
-def round_sig(value: float | None, digits: int = 2) -> float | None:
-    """`value` to `digits` significant digits (0.4987 -> 0.5, 12.34 -> 12.0); None and 0 unchanged."""
+def round_125(value: float | None) -> float | None:
+    """`value` to the nearest step of the 1-2-5 series (..., 0.1, 0.2, 0.5, 1, 2, 5, 10, ...), nearest
+    on a log scale: a timing that moves with the machine's load (+-40% between runs on a shared
+    CPU) keeps its value, and one that really changed, by 2x or more, moves. None and 0 unchanged."""
     if value is None or value == 0 or not math.isfinite(value):
         return value
-    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+    decade = math.floor(math.log10(abs(value)))
+    steps = [m * 10.0 ** e for e in (decade - 1, decade, decade + 1) for m in (1, 2, 5)]
+    best = min(steps, key=lambda step: abs(math.log(abs(value) / step)))
+    return math.copysign(float(f"{best:.1g}"), value)
 
 
 def short_hash(sha256: str | None) -> str | None:

@@ -93,15 +93,18 @@ def _stages() -> dict[str, dict]:
     params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
     out = {}
     for name, stage in spec["stages"].items():
-        if "foreach" in stage:  # `${prompts.counts}`: one stage per key (the first stands for all)
+        if "foreach" in stage:  # `${prompts.counts}`: one stage per item (the first stands for all)
             path = stage["foreach"].removeprefix("${").removesuffix("}").split(".")
             items = params
             for part in path:
                 items = items[part]
-            first = next(iter(items))
-            stage = stage["do"]
-            name = f"{name}@{first}"
-            stage = yaml.safe_load(yaml.safe_dump(stage).replace("${key}", first).replace("${item}", first))
+            # an empty list (`eval.endpoints: []`) still has its template checked, on a stand-in item
+            first = next(iter(items), "example")
+            first = str(first["name"]) if isinstance(first, dict) else str(first)
+            text = yaml.safe_dump(stage["do"])
+            for placeholder in ("${key}", "${item.name}", "${item}"):
+                text = text.replace(placeholder, first)
+            name, stage = f"{name}@{first}", yaml.safe_load(text)
         out[name] = stage
     return out
 

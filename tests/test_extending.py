@@ -95,7 +95,7 @@ spec = yaml.safe_load(Path("params.yaml").read_text())
 spec["eval"]["models"] = []
 spec["eval"]["endpoints"] = [{"name": "gold", "base_url": server.base_url, "model": "gold", "privacy": "local"}]
 Path("params.yaml").write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
-stages.score.main()
+stages.score.main([])  # every target and the floor
 server.close()
 print("RESULT " + json.dumps(out))
 '''

@@ -83,6 +83,11 @@ def test_data_seed_experiment_shows_in_metrics_hashes_and_dvc_metrics_diff(tmp_p
     # params deps are the keys each stage reads (issue 12): what a change of one knob reruns
     assert _changed_stages(repo, "prompts.val_fraction", 0.2) == {"check_params", "split", "validate_prompts"}
     assert _changed_stages(repo, "rewards.selftest_train_sample", 7) == {"check_params", "reward_selftest"}
+    # one score stage per model: a decoding knob rescores every model (the report names it), a
+    # report knob rescores none
+    assert _changed_stages(repo, "eval.max_new_tokens", 17) == \
+        {"check_params", "score_floor", "report", *(f"score@{m}" for m in params["eval"]["models"])}
+    assert _changed_stages(repo, "eval.worst_cases", 5) == {"check_params", "report"}
     # a misspelled key no stage reads still stops repro at once, naming the key and its nearest neighbour
     failed = subprocess.run(["dvc", "exp", "run", "-S", "+train.max_stepz=5"], cwd=repo, capture_output=True,
                             text=True, timeout=300)

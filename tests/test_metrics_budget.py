@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from factory.reporting import (MAX_LEAVES, count_leaves, iter_leaves, keep_list, round_sig, select, short_hash,
+from factory.reporting import (MAX_LEAVES, count_leaves, iter_leaves, keep_list, round_125, select, short_hash,
                                write_metrics, write_stage_metrics)
 from factory.scoring.metrics import floor_headline, headline
 from schemas.tasks import TASKS
@@ -30,8 +30,12 @@ def test_leaves_are_counted_the_way_dvc_flattens(tmp_path):
     assert dict(iter_leaves({"x": {"y": {"z": 0}}})) == {"x.y.z": 0}
 
 
-def test_wall_clock_figures_keep_two_significant_digits():
-    assert [round_sig(v) for v in (0.498741, 0.434285, 12.34, 1234.0, 0.0, None)] == [0.5, 0.43, 12.0, 1200.0, 0.0, None]
+def test_wall_clock_figures_are_rounded_to_the_1_2_5_series():
+    # the latencies of one model on two runs of a loaded 2-core machine (0.18 s, 0.25 s) are one value
+    assert [round_125(v) for v in (0.18, 0.22, 0.25, 0.3)] == [0.2] * 4
+    # steps meet halfway on a log scale: sqrt(2), sqrt(10), sqrt(50) times the decade
+    assert [round_125(v) for v in (1.41, 1.42, 3.16, 3.17, 7.07, 7.08)] == [1.0, 2.0, 2.0, 5.0, 5.0, 10.0]
+    assert [round_125(v) for v in (0.0123, 8.0, 16.2, 83.1, 1234.0, 0.0, None)] == [0.01, 10.0, 20.0, 100.0, 1000.0, 0.0, None]
     assert short_hash("0feae6f176b4e7ade036bdc5ff7900be70e9de66241d3848f2e034399b58b106") == "0feae6f176b4"
 
 

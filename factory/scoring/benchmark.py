@@ -1,21 +1,23 @@
-"""Score every configured model, and the trivial floor, on the benchmark; write metrics and details.
+"""Score the configured models, and the trivial floor, on the benchmark; write metrics and details.
 
 Targets, in params order: the local checkpoints `eval.models` (folders under data/models/) then the
 OpenAI-compatible endpoints `eval.endpoints`; beside them the trivial answerers (`rewards/trivial.py`,
-fitted on data/prompts/train.jsonl), scored through the same scorer. Per target, the headline
-figures go to reports/metrics/score/<name>.json (DVC metrics) and everything to
-reports/details/score/<name>.json; the floor is `floor.json` in both. Each output folder is written
-all-or-nothing, so a failed run leaves the previous results intact and a removed model leaves no
-stale file.
+fitted on data/prompts/train.jsonl), scored through the same scorer. Each target is scored on its
+own (`score_target`: one dvc.yaml stage per model, so a GRPO experiment rescoring grpo does not
+rescore base and sft) and writes reports/metrics/score/<name>.json (headline, DVC metrics),
+reports/details/score/<name>.json (everything), data/generations/<name>.jsonl and
+reports/plots/latency/<name>.csv, each file all-or-nothing after the whole run succeeded; the floor
+is `floor.json` in metrics and details (`score_floor_target`). `score_benchmark` does all of them in
+one call and removes the files of targets no longer configured.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from common.io import atomic_path, write_json
+from common.io import write_json, write_text
 from factory.scoring.backends import Backend, EndpointBackend, LocalBackend
 from factory.scoring.lineage import data_lineage
 from factory.scoring.metrics import floor_headline, headline, summarize, summarize_scores
@@ -56,15 +58,6 @@ def target_names(eval_params: dict[str, Any]) -> list[str]:
     if not names:
         raise ValueError("params.yaml eval: no models and no endpoints to score")
     return names
-
-
-def iter_backends(eval_params: dict[str, Any], models_dir: Path) -> Iterator[Backend]:
-    """One backend at a time, so only one local model is in memory."""
-    for name in eval_params.get("models") or []:
-        yield LocalBackend(str(name), models_dir / str(name), eval_params.get("local_cost_per_hour") or 0.0,
-                           cpu_threads=eval_params.get("cpu_threads"))
-    for spec in eval_params.get("endpoints") or []:
-        yield EndpointBackend.from_params(spec)
 
 
 def make_scorer(params: dict[str, Any], db_path: Path, judge: Any = None) -> Scorer:
@@ -113,49 +106,86 @@ def completion_monitor(name: str, rows: list[dict[str, Any]], thresholds: dict[s
     return {**{k: round(v, 6) for k, v in figures.items()}, "warnings": len(warnings)}
 
 
-def score_benchmark(params: dict[str, Any], paths: ScorePaths = ScorePaths(), scorer: Scorer | None = None) -> dict[str, dict[str, Any]]:
-    """Run, score and write every target and the floor; returns the details per name (floor last)."""
-    eval_params = params["eval"]
+# The params a target's scores depend on: its lineage params hash covers exactly these, and
+# dvc.yaml's score stages list exactly these (tests/factory/scoring/test_benchmark.py keeps them equal).
+TARGET_EVAL_KEYS = ("temperature", "top_p", "max_new_tokens", "seed", "batch_size", "local_cost_per_hour",
+                    "cpu_threads", "judge")
+REWARD_KEYS = ("weights", "sql_timeout_s", "sql_max_rows")
+
+
+def scoring_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The subset of params that every target's (and the floor's) scores depend on."""
+    return {"eval": {k: params["eval"][k] for k in TARGET_EVAL_KEYS if k in params["eval"]},
+            "rewards": {k: params["rewards"][k] for k in REWARD_KEYS if k in params["rewards"]},
+            "monitor": params["train"]["monitor"]}
+
+
+def _backend(eval_params: dict[str, Any], name: str, models_dir: Path) -> tuple[Backend, dict[str, Any] | None]:
+    """The backend for one configured target name, and its endpoint spec (None for a local model)."""
     names = target_names(eval_params)
+    if name not in names:
+        raise ValueError(f"params.yaml eval: {name!r} is not a configured model or endpoint (configured: {names})")
+    for spec in eval_params.get("endpoints") or []:
+        if str(spec.get("name")) == name:
+            return EndpointBackend.from_params(spec), spec
+    return LocalBackend(name, models_dir / name, eval_params.get("local_cost_per_hour") or 0.0,
+                        cpu_threads=eval_params.get("cpu_threads")), None
+
+
+def score_target(params: dict[str, Any], name: str, paths: ScorePaths = ScorePaths(),
+                 scorer: Scorer | None = None) -> dict[str, Any]:
+    """Run and score one model or endpoint on the benchmark, write its four files; returns its details."""
+    eval_params = params["eval"]
+    backend, spec = _backend(eval_params, name, paths.models)
     records = read_records(paths.benchmark)
     decoding = decoding_from_params(eval_params)
     batch_size = int(eval_params.get("batch_size") or 1)
-    data = data_lineage(paths.benchmark, paths.manifest, {"eval": eval_params, "rewards": params["rewards"]})
+    settings = scoring_params(params)
+    if spec is not None:
+        settings["endpoint"] = spec
+    data = data_lineage(paths.benchmark, paths.manifest, settings)
     scorer = scorer or make_scorer(params, paths.db)
-    floor = score_floor(records, read_records(paths.train), scorer)
-    runs: dict[str, list[dict[str, Any]]] = {}
-    details: dict[str, dict[str, Any]] = {}
-    for backend in iter_backends(eval_params, paths.models):
-        rows = run_benchmark(backend, records, decoding, scorer, batch_size)
-        runs[backend.name] = rows
-        details[backend.name] = {
-            "model": backend.name,
-            "privacy": backend.privacy,
-            **summarize(rows),
-            "monitor": completion_monitor(backend.name, rows, params["train"]["monitor"]),
-            "decoding": {"temperature": decoding.temperature, "top_p": decoding.top_p,
-                         "max_new_tokens": decoding.max_tokens, "seed": decoding.seed,
-                         "batch_size": batch_size},
-            "lineage": {**data, **backend.lineage()},
-        }
-        del backend  # free the model before loading the next one
-    assert list(details) == names
-    details[FLOOR] = {**floor, "lineage": data}
-    with atomic_path(paths.metrics) as tmp:
-        tmp.mkdir()
-        for name in names:
-            write_json(tmp / f"{name}.json", headline(details[name]))
-        write_json(tmp / f"{FLOOR}.json", floor_headline(floor["answerers"]))
-    with atomic_path(paths.details) as tmp:
-        tmp.mkdir()
-        for name, d in details.items():
-            write_json(tmp / f"{name}.json", d)
-    with atomic_path(paths.generations) as tmp:
-        tmp.mkdir()
-        for name, rows in runs.items():
-            write_generations(tmp / f"{name}.jsonl", rows)
-    with atomic_path(paths.latency) as tmp:
-        tmp.mkdir()
-        for name, rows in runs.items():
-            (tmp / f"{name}.csv").write_text(latency_csv(rows), encoding="utf-8")
+    rows = run_benchmark(backend, records, decoding, scorer, batch_size)
+    details = {
+        "model": backend.name,
+        "privacy": backend.privacy,
+        **summarize(rows),
+        "monitor": completion_monitor(backend.name, rows, params["train"]["monitor"]),
+        "decoding": {"temperature": decoding.temperature, "top_p": decoding.top_p,
+                     "max_new_tokens": decoding.max_tokens, "seed": decoding.seed, "batch_size": batch_size},
+        "lineage": {**data, **backend.lineage()},
+    }
+    write_generations(paths.generations / f"{name}.jsonl", rows)
+    write_text(paths.latency / f"{name}.csv", latency_csv(rows))
+    write_json(paths.details / f"{name}.json", details)
+    write_json(paths.metrics / f"{name}.json", headline(details))  # last: the metric says it is all there
+    return details
+
+
+def score_floor_target(params: dict[str, Any], paths: ScorePaths = ScorePaths(),
+                       scorer: Scorer | None = None) -> dict[str, Any]:
+    """Score the trivial answerers, write floor.json in metrics and details; returns the details."""
+    records = read_records(paths.benchmark)
+    data = data_lineage(paths.benchmark, paths.manifest, scoring_params(params))
+    floor = score_floor(records, read_records(paths.train), scorer or make_scorer(params, paths.db))
+    details = {**floor, "lineage": data}
+    write_json(paths.details / f"{FLOOR}.json", details)
+    write_json(paths.metrics / f"{FLOOR}.json", floor_headline(floor["answerers"]))
+    return details
+
+
+def score_benchmark(params: dict[str, Any], paths: ScorePaths = ScorePaths(), scorer: Scorer | None = None) -> dict[str, dict[str, Any]]:
+    """Every target then the floor, in one call (`python -m stages.score` with no name); returns the
+    details per name (floor last). Files of targets no longer configured are removed."""
+    names = target_names(params["eval"])
+    read_records(paths.benchmark)  # a bad benchmark fails before any model runs
+    scorer = scorer or make_scorer(params, paths.db)
+    details = {name: score_target(params, name, paths, scorer) for name in names}
+    details[FLOOR] = score_floor_target(params, paths, scorer)
+    kept = {*names, FLOOR}
+    for folder, suffix in ((paths.metrics, ".json"), (paths.details, ".json"), (paths.generations, ".jsonl"),
+                           (paths.latency, ".csv")):
+        for stale in folder.glob(f"*{suffix}"):
+            if stale.name[: -len(suffix)] not in kept:
+                stale.unlink()
     return details

@@ -7,7 +7,9 @@ import json
 import pytest
 
 from common.io import read_jsonl, sha256_file, sha256_tree, write_jsonl
-from factory.scoring.benchmark import score_benchmark, target_names
+from factory.reporting import round_125
+from factory.scoring.benchmark import (TARGET_EVAL_KEYS, REWARD_KEYS, score_benchmark, score_target,
+                                       scoring_params, target_names)
 from factory.scoring.lineage import params_sha256
 
 from .conftest import benchmark_records, project_params, score_paths
@@ -25,7 +27,10 @@ def test_one_metrics_and_details_file_per_model_and_endpoint_with_lineage(scored
         lineage = details[name]["lineage"]
         assert lineage["benchmark_sha256"] == sha256_file(benchmark)
         assert lineage["manifest_sha256"] == sha256_file(manifest)
-        assert lineage["params_sha256"] == params_sha256({"eval": params["eval"], "rewards": params["rewards"]})
+        settings = scoring_params(params)
+        if name == "served":
+            settings["endpoint"] = params["eval"]["endpoints"][0]
+        assert lineage["params_sha256"] == params_sha256(settings)
     assert details["base"]["lineage"]["checkpoint_sha256"] == sha256_tree(models_dir / "base")
     assert details["sft"]["lineage"]["checkpoint_sha256"] == sha256_tree(models_dir / "sft")
     assert details["base"]["lineage"]["checkpoint_sha256"] != details["sft"]["lineage"]["checkpoint_sha256"]
@@ -44,7 +49,7 @@ def test_metrics_hold_only_the_headline_with_short_lineage(scored, benchmark_fil
                           "lineage"}
         assert m["task"] == round(d["task"], 4) and m["push"] == round(d["by_task"]["push"]["task"], 4)
         assert m["reward"] == round(d["reward"], 4) and m["format"] == round(d["format"], 4)
-        assert m["latency_p50_s"] == float(f"{d['latency_s']['p50']:.2g}")  # 2 significant digits
+        assert m["latency_p50_s"] == round_125(d["latency_s"]["p50"])  # a 1-2-5 step
     assert json.loads((paths.metrics / "base.json").read_text())["lineage"]["model"] == \
         details["base"]["lineage"]["checkpoint_sha256"][:12]
     assert json.loads((paths.metrics / "served.json").read_text())["lineage"]["model"] == "tiny"
@@ -135,6 +140,35 @@ def test_same_inputs_give_byte_identical_generations(scored, tmp_path, benchmark
     assert strip(rerun["sft"]) == strip(metrics["sft"])
     # a model dropped from params leaves no stale metrics file behind
     assert sorted(p.name for p in again.metrics.iterdir()) == ["floor.json", "sft.json"]
+
+
+def test_one_target_scored_alone_writes_its_own_files_and_no_other(scored, tmp_path):
+    """What one dvc.yaml score stage does: retraining grpo rescores grpo, and base's files stay as
+    they were; the list of targets is not part of a target's lineage."""
+    details, paths, params = scored
+    others = {p: p.read_bytes() for folder in (paths.metrics, paths.details, paths.generations, paths.latency)
+              for p in folder.iterdir() if not p.name.startswith("sft.")}
+    before = {p.name: p.stat().st_mtime_ns for p in paths.metrics.iterdir()}
+    one = {**params, "eval": {**params["eval"], "models": ["sft", "base"], "worst_cases": 7}}
+    rerun = score_target(one, "sft", paths)
+    assert {p: p.read_bytes() for p in others} == others
+    assert {p.name: p.stat().st_mtime_ns for p in paths.metrics.iterdir() if p.name != "sft.json"} == \
+        {k: v for k, v in before.items() if k != "sft.json"}
+    assert rerun["lineage"] == details["sft"]["lineage"]  # the same inputs: the same lineage, whatever the list
+    with pytest.raises(ValueError, match=r"'grpo' is not a configured model or endpoint"):
+        score_target(params, "grpo", paths)
+
+
+def test_dvc_yaml_score_stages_declare_exactly_the_scoring_params():
+    import yaml
+
+    from tests.test_dvc_deps import REPO
+
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
+    wanted = [f"eval.{k}" for k in TARGET_EVAL_KEYS] + ["train.monitor"] + [f"rewards.{k}" for k in REWARD_KEYS]
+    assert stages["score"]["do"]["params"] == wanted
+    assert stages["score_endpoint"]["do"]["params"] == ["eval.endpoints", *wanted]
+    assert stages["score_floor"]["params"] == wanted
 
 
 def test_bad_benchmark_line_fails_naming_it_and_keeps_previous_outputs(tmp_path, benchmark_files, models_dir):

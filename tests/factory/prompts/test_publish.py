@@ -39,7 +39,9 @@ def test_splits_are_trl_conversational_prompt_completion(prompt_sets, hf):
 
 
 def test_sft_trainer_takes_the_train_split_as_is(prompt_sets, hf, tmp_path):
-    """SFTTrainer(train_dataset=load_from_disk(...)["train"]) with a tiny model, one step on CPU."""
+    """SFTTrainer(train_dataset=load_from_disk(..., keep_in_memory=True)["train"]) with a tiny model,
+    one step on CPU; in memory, SFTTrainer's tokenizing `map` writes no cache file into the folder
+    (a DVC output, and the other tests' fixture)."""
     from transformers import AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
@@ -48,7 +50,9 @@ def test_sft_trainer_takes_the_train_split_as_is(prompt_sets, hf, tmp_path):
 
     model_dir = build_tiny_model(tmp_path / "tiny", list(tokenizer_corpus(read_jsonl(prompt_sets.root / "train.jsonl"))),
                                  seed=0, vocab_size=512, hidden_size=32, num_layers=1, num_heads=2)
-    train = datasets.load_from_disk(str(prompt_sets.root / "hf"))["train"]
+    folder = prompt_sets.root / "hf"
+    before = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+    train = datasets.load_from_disk(str(folder), keep_in_memory=True)["train"]  # the README's recipe
     args = SFTConfig(output_dir=str(tmp_path / "out"), max_steps=1, per_device_train_batch_size=2, max_length=1024,
                      report_to=[], save_strategy="no", logging_steps=1, use_cpu=True, dataloader_num_workers=0)
     trainer = SFTTrainer(model=str(model_dir), args=args, train_dataset=train,
@@ -58,6 +62,7 @@ def test_sft_trainer_takes_the_train_split_as_is(prompt_sets, hf, tmp_path):
     assert 0 < sum(label != -100 for label in first["labels"]) < len(first["input_ids"])
     result = trainer.train()
     assert result.global_step == 1 and result.training_loss > 0
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == before, "cache files written"
 
 
 def test_card_has_a_valid_hub_yaml_header_and_the_lineage(prompt_sets):

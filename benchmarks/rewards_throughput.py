@@ -149,9 +149,10 @@ def sql_records(workdir: Path, records: list[dict[str, Any]], db: Path) -> tuple
 
 def sql_workload(truths: list[Any], n: int, mix: str) -> list[tuple[str, Any]]:
     """`n` distinct candidate queries (no result cache helps: they differ beyond comments and
-    spacing, also from the other mix's, whose verdicts are cached by then) paired with their truths. `right`: the gold wrapped in a subquery with its own alias
-    (right, and not the gold's text, so each is verified on every variant); `grpo`: a quarter of
-    those, the rest near-misses of the gold (hard-coded result, a filter dropped, a bound moved)."""
+    spacing, also from the other mix's, whose verdicts are cached by then) paired with their
+    truths. `right`: the gold wrapped in a subquery with its own alias (right, and not the gold's
+    text, so each is verified on every variant); `grpo`: a quarter of those, the rest near-misses
+    of the gold (hard-coded result, a filter dropped, a bound moved)."""
     from rewards.sql_audit import constant_answer, near_misses
 
     out = []

@@ -121,11 +121,6 @@ def jsonable(value):
     return str(value)
 
 
-def check_statement(duckdb, con, query: str) -> str | None:
-    """Why `query` may not run (None when it is one SELECT calling no denied function)."""
-    return parse_checked(duckdb, con, query)[0]
-
-
 def parse_checked(duckdb, con, query: str) -> tuple[str | None, object]:
     """(why `query` may not run or None, its one parsed statement when it may).
 

@@ -43,6 +43,11 @@ class ScorePaths:
     generations: Path = Path("data/generations")
     latency: Path = Path("reports/plots/latency")
 
+    def outputs(self, name: str) -> tuple[Path, Path, Path, Path]:
+        """One target's files: generations, latency plot, details, headline metrics (written in this order)."""
+        return (self.generations / f"{name}.jsonl", self.latency / f"{name}.csv", self.details / f"{name}.json",
+                self.metrics / f"{name}.json")
+
 
 def target_names(eval_params: dict[str, Any]) -> list[str]:
     """Model then endpoint names, checked: file-name safe and unique (each names a metrics file)."""
@@ -136,8 +141,8 @@ def score_target(params: dict[str, Any], name: str, paths: ScorePaths = ScorePat
                  scorer: Scorer | None = None) -> dict[str, Any]:
     """Run and score one model or endpoint on the benchmark, write its four files; returns its details."""
     eval_params = params["eval"]
+    records = read_records(paths.benchmark)  # a bad benchmark fails before a model is loaded
     backend, spec = _backend(eval_params, name, paths.models)
-    records = read_records(paths.benchmark)
     decoding = decoding_from_params(eval_params)
     batch_size = int(eval_params.get("batch_size") or 1)
     settings = scoring_params(params)
@@ -155,10 +160,11 @@ def score_target(params: dict[str, Any], name: str, paths: ScorePaths = ScorePat
                      "max_new_tokens": decoding.max_tokens, "seed": decoding.seed, "batch_size": batch_size},
         "lineage": {**data, **backend.lineage()},
     }
-    write_generations(paths.generations / f"{name}.jsonl", rows)
-    write_text(paths.latency / f"{name}.csv", latency_csv(rows))
-    write_json(paths.details / f"{name}.json", details)
-    write_json(paths.metrics / f"{name}.json", headline(details))  # last: the metric says it is all there
+    generations, latency, details_file, metrics_file = paths.outputs(name)
+    write_generations(generations, rows)
+    write_text(latency, latency_csv(rows))
+    write_json(details_file, details)
+    write_json(metrics_file, headline(details))  # last: the metric says it is all there
     return details
 
 
@@ -178,14 +184,12 @@ def score_benchmark(params: dict[str, Any], paths: ScorePaths = ScorePaths(), sc
     """Every target then the floor, in one call (`python -m stages.score` with no name); returns the
     details per name (floor last). Files of targets no longer configured are removed."""
     names = target_names(params["eval"])
-    read_records(paths.benchmark)  # a bad benchmark fails before any model runs
     scorer = scorer or make_scorer(params, paths.db)
-    details = {name: score_target(params, name, paths, scorer) for name in names}
+    details = {name: score_target(params, name, paths, scorer) for name in names}  # the first reads the benchmark
     details[FLOOR] = score_floor_target(params, paths, scorer)
     kept = {*names, FLOOR}
-    for folder, suffix in ((paths.metrics, ".json"), (paths.details, ".json"), (paths.generations, ".jsonl"),
-                           (paths.latency, ".csv")):
-        for stale in folder.glob(f"*{suffix}"):
-            if stale.name[: -len(suffix)] not in kept:
+    for blank in paths.outputs(""):  # each of a target's folders, and its file suffix
+        for stale in blank.parent.glob(f"*{blank.name}"):
+            if stale.name[: -len(blank.name)] not in kept:
                 stale.unlink()
     return details
